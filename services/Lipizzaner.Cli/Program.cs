@@ -1,0 +1,3 @@
+using Lipizzaner.Cli.Commands;
+
+return await LipizzanerCommand.RunAsync(args);

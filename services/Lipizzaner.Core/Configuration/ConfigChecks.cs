@@ -1,0 +1,59 @@
+namespace Lipizzaner.Core.Configuration;
+
+/// <summary>Checks that involve more than one key, run after every key is bound.</summary>
+internal static class ConfigChecks
+{
+    /// <summary>
+    /// Adds errors and warnings for combinations of values. A check is skipped when one of its keys
+    /// is already invalid, so that one mistake is not reported twice. <paramref name="locate"/>
+    /// returns the " (line N)" suffix for a key path.
+    /// </summary>
+    public static void Check(
+        LipizzanerConfig config,
+        IReadOnlySet<string> invalidPaths,
+        Func<string, string> locate,
+        List<string> errors,
+        List<string> warnings)
+    {
+        var trainer = config.Trainer.Params;
+        bool populationValid = !invalidPaths.Contains("trainer.params.population_size");
+
+        if (populationValid
+            && !invalidPaths.Contains("trainer.params.n_replacements")
+            && trainer.NReplacements > trainer.PopulationSize)
+        {
+            errors.Add($"trainer.params.n_replacements: {trainer.NReplacements} is invalid; expected an integer "
+                + $"from 1 to trainer.params.population_size ({trainer.PopulationSize})"
+                + locate("trainer.params.n_replacements"));
+        }
+
+        // grid.width and grid.height are each at least 1, so the grid always has at least one cell.
+        bool gridValid = !invalidPaths.Contains("grid.width") && !invalidPaths.Contains("grid.height");
+        if (trainer.EnableSelection
+            && gridValid
+            && populationValid
+            && !invalidPaths.Contains("trainer.params.tournament_size"))
+        {
+            int neighbours = DistinctNeighbours(config.Grid.Width) + DistinctNeighbours(config.Grid.Height);
+            long pool = (long)trainer.PopulationSize * (neighbours + 1);
+            if (trainer.TournamentSize > pool)
+            {
+                warnings.Add($"trainer.params.tournament_size: {trainer.TournamentSize} is larger than the "
+                    + $"selection pool of {pool} on a {config.Grid.Width}x{config.Grid.Height} grid "
+                    + $"(population_size {trainer.PopulationSize} x ({neighbours} neighbours + the cell itself)); "
+                    + $"selection caps the tournament at {pool}");
+            }
+        }
+
+        if (config.Network.Randomized && config.Network.Loss != LossKind.Mustangs)
+        {
+            warnings.Add("network.randomized: true has no effect unless network.loss is mustangs");
+        }
+    }
+
+    /// <summary>
+    /// Returns the number of distinct neighbours of a cell along one torus axis, without the cell itself.
+    /// On an axis of length 2, x - 1 and x + 1 are the same cell, and on length 1 they are the cell itself.
+    /// </summary>
+    private static int DistinctNeighbours(int length) => Math.Min(length - 1, 2);
+}
