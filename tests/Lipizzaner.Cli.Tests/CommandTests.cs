@@ -1,0 +1,166 @@
+using Lipizzaner.Cli.Commands;
+using SkiaSharp;
+
+// The tests redirect the process-wide Console streams, so they must not overlap.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace Lipizzaner.Cli.Tests;
+
+public sealed class CommandTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "lipizzaner-cli-tests", Guid.NewGuid().ToString("N"));
+
+    public CommandTests() => Directory.CreateDirectory(_directory);
+
+    [Fact]
+    public async Task Train_WithoutConfig_FailsWithHint()
+    {
+        var (exitCode, error) = await RunAsync("train");
+
+        Assert.Equal(LipizzanerCommand.Failure, exitCode);
+        Assert.Contains("-f CONFIG", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Train_InvalidValue_NamesKeyAndValue()
+    {
+        string config = Path.Combine(_directory, "bad.yml");
+        await File.WriteAllTextAsync(config, "trainer:\n  params:\n    population_size: 0\n");
+
+        var (exitCode, error) = await RunAsync("train", "-f", config, "--output", Path.Combine(_directory, "run"));
+
+        Assert.Equal(LipizzanerCommand.Failure, exitCode);
+        Assert.Contains("trainer.params.population_size", error, StringComparison.Ordinal);
+        Assert.Contains("0", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_directory, "run", "scores.csv")));
+    }
+
+    [Fact]
+    public async Task Train_BadOverride_FailsBeforeTraining()
+    {
+        string config = Path.Combine(_directory, "good.yml");
+        await File.WriteAllTextAsync(config, "grid:\n  width: 1\n  height: 1\n");
+
+        var (exitCode, error) = await RunAsync("train", "-f", config, "--set", "grid.width");
+
+        Assert.Equal(LipizzanerCommand.Failure, exitCode);
+        Assert.Contains("grid.width", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Resume_MissingRunFolder_FailsWithPath()
+    {
+        string missing = Path.Combine(_directory, "no-such-run");
+
+        var (exitCode, error) = await RunAsync("train", "--resume", missing);
+
+        Assert.Equal(LipizzanerCommand.Failure, exitCode);
+        Assert.Contains(missing, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TrainThenSample_WritesRequestedImages()
+    {
+        string config = Path.Combine(_directory, "tiny.yml");
+        await File.WriteAllTextAsync(config, """
+            grid: { width: 2, height: 1 }
+            trainer:
+              n_iterations: 2
+              params:
+                opponent: selected
+                score: { enabled: false }
+                fitness: { fitness_sample_size: 100 }
+            dataloader: { n_batches: 3, sample_count: 4 }
+            runtime: { mode: lockstep }
+            """);
+        string run = Path.Combine(_directory, "run");
+
+        var (trainExit, trainError) = await RunAsync("train", "-f", config, "--output", run);
+        Assert.True(trainExit == LipizzanerCommand.Success, trainError);
+        Assert.True(File.Exists(Path.Combine(run, "report.md")));
+        Assert.True(File.Exists(Path.Combine(run, "mixture", "mixture.json")));
+
+        string images = Path.Combine(_directory, "images");
+        var (sampleExit, sampleError) = await RunAsync(
+            "sample", "--mixture", Path.Combine(run, "mixture"), "--count", "7", "--out", images, "--seed", "3");
+
+        Assert.True(sampleExit == LipizzanerCommand.Success, sampleError);
+        string[] files = Directory.GetFiles(images, "sample-*.png").Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(7, files.Length);
+        using var bitmap = SKBitmap.Decode(files[0]);
+        Assert.Equal(28, bitmap.Width);
+        Assert.Equal(28, bitmap.Height);
+    }
+
+    [Fact]
+    public async Task Sample_CorruptGenerator_FailsChecksum()
+    {
+        string config = Path.Combine(_directory, "tiny.yml");
+        await File.WriteAllTextAsync(config, """
+            grid: { width: 1, height: 1 }
+            trainer:
+              n_iterations: 1
+              params:
+                tournament_size: 1
+                score: { enabled: false }
+                fitness: { fitness_sample_size: 100 }
+            dataloader: { n_batches: 2, sample_count: 4 }
+            """);
+        string run = Path.Combine(_directory, "run");
+        var (trainExit, trainError) = await RunAsync("train", "-f", config, "--output", run);
+        Assert.True(trainExit == LipizzanerCommand.Success, trainError);
+
+        string generator = Directory.GetFiles(Path.Combine(run, "mixture"), "generator-*.bin").Single();
+        byte[] content = await File.ReadAllBytesAsync(generator);
+        content[100] ^= 0x01;
+        await File.WriteAllBytesAsync(generator, content);
+
+        var (exitCode, error) = await RunAsync(
+            "sample", "--mixture", Path.Combine(run, "mixture"), "--count", "2", "--out", Path.Combine(_directory, "images"));
+
+        Assert.Equal(LipizzanerCommand.Failure, exitCode);
+        Assert.Contains("SHA-256", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sample_ZeroCount_IsRejected()
+    {
+        var (exitCode, error) = await RunAsync(
+            "sample", "--mixture", _directory, "--count", "0", "--out", Path.Combine(_directory, "images"));
+
+        Assert.Equal(LipizzanerCommand.Failure, exitCode);
+        Assert.Contains("--count 0", error, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temporary folder does not affect the result.
+        }
+    }
+
+    private static async Task<(int ExitCode, string Error)> RunAsync(params string[] args)
+    {
+        var originalError = Console.Error;
+        var originalOutput = Console.Out;
+        using var error = new StringWriter();
+        using var output = new StringWriter();
+        Console.SetError(error);
+        Console.SetOut(output);
+        try
+        {
+            int exitCode = await LipizzanerCommand.RunAsync(args);
+            return (exitCode, error.ToString() + output.ToString());
+        }
+        finally
+        {
+            Console.SetError(originalError);
+            Console.SetOut(originalOutput);
+        }
+    }
+}
