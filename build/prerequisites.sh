@@ -11,7 +11,8 @@ lipizzaner_missing_packages() {
   command -v g++ >/dev/null 2>&1 || missing+=(g++)
   command -v patchelf >/dev/null 2>&1 || missing+=(patchelf)
   [[ -d /usr/share/fonts/truetype/dejavu ]] || missing+=(fonts-dejavu-core)
-  printf '%s\n' "${missing[@]}"
+  [[ ${#missing[@]} -gt 0 ]] && printf '%s\n' "${missing[@]}"
+  return 0
 }
 
 lipizzaner_ensure_prerequisites() {

@@ -48,6 +48,33 @@ public sealed class CommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Train_ExistingRunFolder_IsRejected()
+    {
+        string config = Path.Combine(_directory, "good.yml");
+        await File.WriteAllTextAsync(config, "grid:\n  width: 1\n  height: 1\n");
+        string run = Path.Combine(_directory, "existing");
+        Directory.CreateDirectory(run);
+        await File.WriteAllTextAsync(Path.Combine(run, "scores.csv"), "kept");
+
+        var (exitCode, error) = await RunAsync("train", "-f", config, "--output", run);
+
+        Assert.Equal(LipizzanerCommand.Failure, exitCode);
+        Assert.Contains("already exists", error, StringComparison.Ordinal);
+        Assert.Contains("--resume", error, StringComparison.Ordinal);
+        Assert.Equal("kept", await File.ReadAllTextAsync(Path.Combine(run, "scores.csv")));
+    }
+
+    [Fact]
+    public async Task Sample_NonNumericCount_GivesOneLineError()
+    {
+        var (exitCode, error) = await RunAsync("sample", "--mixture", _directory, "--count", "five", "--out", _directory);
+
+        Assert.Equal(LipizzanerCommand.Failure, exitCode);
+        Assert.Contains("five", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Usage:", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Resume_MissingRunFolder_FailsWithPath()
     {
         string missing = Path.Combine(_directory, "no-such-run");

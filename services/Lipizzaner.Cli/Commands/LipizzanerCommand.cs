@@ -21,7 +21,20 @@ public static class LipizzanerCommand
             ClassifierCommand.Create(),
         };
 
-        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+        var parseResult = root.Parse(args);
+        if (parseResult.Errors.Count > 0)
+        {
+            // One line per problem instead of System.CommandLine's default of the errors plus the whole help page.
+            foreach (var error in parseResult.Errors)
+            {
+                await Console.Error.WriteLineAsync($"error: {error.Message}").ConfigureAwait(false);
+            }
+
+            await Console.Error.WriteLineAsync("Add --help after the command to list its options.").ConfigureAwait(false);
+            return Failure;
+        }
+
+        return await parseResult.InvokeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Runs <paramref name="action"/> with a console logger and Ctrl+C cancellation, turning known failures into one-line errors.</summary>

@@ -29,6 +29,10 @@ public static class TrainCommand
         {
             Description = "Continue the run in this folder from its newest valid checkpoints, with its config.yml (plus any --set).",
         };
+        var dataOption = new Option<DirectoryInfo?>("--data-dir")
+        {
+            Description = "Folder with your own MNIST IDX files (sets dataloader.data_dir); default: the verified download cache.",
+        };
         var classifierOption = new Option<DirectoryInfo?>("--classifier-dir")
         {
             Description = "Folder of the cached FID classifier; default: the user cache (trained there on first use).",
@@ -36,13 +40,14 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a grid of GANs in this process and save the best generator mixture.")
         {
-            configOption, outputOption, setOption, resumeOption, classifierOption,
+            configOption, outputOption, setOption, resumeOption, dataOption, classifierOption,
         };
         command.SetAction((parseResult, _) => LipizzanerCommand.Execute((logger, cancellationToken) => TrainAsync(
             parseResult.GetValue(configOption),
             parseResult.GetValue(outputOption),
             parseResult.GetValue(setOption) ?? [],
             parseResult.GetValue(resumeOption),
+            parseResult.GetValue(dataOption),
             parseResult.GetValue(classifierOption),
             logger,
             cancellationToken)));
@@ -54,6 +59,7 @@ public static class TrainCommand
         DirectoryInfo? output,
         string[] overrides,
         DirectoryInfo? resume,
+        DirectoryInfo? dataDirectory,
         DirectoryInfo? classifierDirectory,
         ILogger logger,
         CancellationToken cancellationToken)
@@ -85,6 +91,11 @@ public static class TrainCommand
 
             loaded = ConfigLoader.LoadFile(configFile.FullName, overrides);
             runDirectory = output?.FullName ?? DefaultRunDirectory(configFile);
+            if (Directory.Exists(runDirectory) && Directory.EnumerateFileSystemEntries(runDirectory).Any())
+            {
+                throw new ArgumentException(
+                    $"Run folder {runDirectory} already exists and is not empty. Choose a new --output folder, or continue that run with --resume {runDirectory}.");
+            }
         }
 
         foreach (string warning in loaded.Warnings)
@@ -93,6 +104,10 @@ public static class TrainCommand
         }
 
         var config = loaded.Config;
+        if (dataDirectory is not null)
+        {
+            config.DataLoader.DataDir = dataDirectory.FullName;
+        }
         var topology = new Lipizzaner.Core.Grid.GridTopology(config.Grid.Width, config.Grid.Height);
         var folder = new RunFolder(runDirectory, topology);
         folder.WriteConfig(ConfigLoader.ToYaml(config));
@@ -126,7 +141,7 @@ public static class TrainCommand
     private static string DefaultRunDirectory(FileInfo configFile)
     {
         string name = Path.GetFileNameWithoutExtension(configFile.Name);
-        string stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        string stamp = TimeProvider.System.GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         return Path.Combine(Directory.GetCurrentDirectory(), "runs", $"{name}-{stamp}");
     }
 }

@@ -17,56 +17,86 @@ public sealed class TrainingProgress : IDisposable
     private readonly ILogger _logger;
     private readonly Dictionary<int, ProgressTask> _tasks = [];
     private readonly Lock _gate = new();
+    private readonly Lock _displayGate = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _display;
+    private readonly bool _interactive;
 
-    private TrainingProgress(GridTopology topology, int generations, ILogger logger)
+    private TrainingProgress(GridTopology topology, int generations, ILogger logger, bool interactive)
     {
+        _interactive = interactive;
         _topology = topology;
         _generations = generations;
         _logger = logger;
     }
 
-    public static TrainingProgress Start(GridTopology topology, int generations, ILogger logger)
+    /// <summary>
+    /// Creates the progress view. On an interactive terminal the live display opens at the first
+    /// report, so the log lines of data loading and resuming print before it.
+    /// </summary>
+    public static TrainingProgress Start(GridTopology topology, int generations, ILogger logger) =>
+        new(topology, generations, logger, !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive);
+
+    private void OpenDisplay()
     {
-        var progress = new TrainingProgress(topology, generations, logger);
-        if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
-        {
-            var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            progress._display = AnsiConsole.Progress()
-                .AutoClear(false)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-                .StartAsync(async context =>
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _display = AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async context =>
+            {
+                lock (_gate)
                 {
-                    lock (progress._gate)
+                    for (int cell = 0; cell < _topology.CellCount; cell++)
                     {
-                        for (int cell = 0; cell < topology.CellCount; cell++)
-                        {
-                            progress._tasks[cell] = context.AddTask($"cell {topology.CellName(cell)}", maxValue: generations);
-                        }
+                        _tasks[cell] = context.AddTask($"cell {_topology.CellName(cell)}", maxValue: _generations);
                     }
+                }
 
-                    ready.SetResult();
-                    await progress._stopped.Task.ConfigureAwait(false);
-                });
-            ready.Task.Wait();
-        }
-
-        return progress;
+                ready.SetResult();
+                await _stopped.Task.ConfigureAwait(false);
+            });
+        ready.Task.Wait();
     }
 
     public void Report(GenerationRecord record)
     {
         string cell = _topology.CellName(record.CellIndex);
         string fid = double.IsNaN(record.Fid) ? "n/a" : record.Fid.ToString("F2", CultureInfo.InvariantCulture);
+        if (_interactive)
+        {
+            lock (_displayGate)
+            {
+                if (_display is null && !_stopped.Task.IsCompleted)
+                {
+                    OpenDisplay();
+                }
+            }
+        }
+
+        bool shown = false;
+        bool allFinished = false;
         lock (_gate)
         {
             if (_tasks.TryGetValue(record.CellIndex, out var task))
             {
                 task.Value = record.Generation;
                 task.Description = $"cell {cell}  gen {record.Generation}/{_generations}  FID {fid}";
-                return;
+                shown = true;
+                allFinished = _tasks.Values.All(each => each.Value >= _generations);
             }
+        }
+
+        if (shown)
+        {
+            // Close the live display as soon as training ends, so the final log lines do not
+            // interleave with its last redraw.
+            if (allFinished)
+            {
+                Stop();
+            }
+
+            return;
         }
 
         _logger.LogInformation(

@@ -122,7 +122,17 @@ internal sealed class ConfigBinder
             else
             {
                 string suggestion = SuggestKey(entry.Path) is { } known ? $"; did you mean '{known}'?" : "";
-                _warnings.Add($"unknown key '{entry.Path}' in {origin} (ignored){suggestion}");
+
+                // A key typed on the command line was meant to change this run, so a typo there
+                // stops the run; unknown keys in a file (perhaps written for another version) only warn.
+                if (origin == "--set")
+                {
+                    _errors.Add($"unknown key '{entry.Path}' in --set{suggestion}");
+                }
+                else
+                {
+                    _warnings.Add($"unknown key '{entry.Path}' in {origin} (ignored){suggestion}");
+                }
             }
         }
     }

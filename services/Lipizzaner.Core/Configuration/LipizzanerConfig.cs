@@ -65,7 +65,7 @@ public sealed class TrainerParams
     /// <summary>Initial Adam learning rate, and the scale of the learning-rate mutation.</summary>
     public double DefaultAdamLearningRate { get; set; } = 0.0002;
 
-    /// <summary>Step size of the learning-rate mutation ("mutation rate" in the paper).</summary>
+    /// <summary>Step size of the learning-rate mutation, which Flores et al. call the mutation rate.</summary>
     public double Alpha { get; set; } = 0.0001;
 
     /// <summary>Probability that a learning-rate mutation is applied, per individual and generation.</summary>

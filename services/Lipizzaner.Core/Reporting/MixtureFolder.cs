@@ -46,8 +46,8 @@ public static class MixtureFolder
     };
 
     /// <summary>
-    /// Writes each generator as <c>generator-{cell}.bin</c>, then the manifest last, so a folder
-    /// with a manifest always has all its generators.
+    /// Writes each generator as <c>generator-{cell}.bin</c> and the manifest into a new folder, then
+    /// swaps it in for <paramref name="directory"/>, so the folder never mixes files of two mixtures.
     /// </summary>
     public static MixtureManifest Write(
         string directory,
@@ -59,18 +59,34 @@ public static class MixtureFolder
         int scoreSamples)
     {
         var spec = NetworkFactory.Spec(kind);
+        string target = Path.GetFullPath(directory);
+        string staging = $"{target}.new-{Guid.NewGuid():N}";
         var entries = new List<MixtureMember>();
         foreach (var (cell, generator, weight) in members)
         {
             string file = $"generator-{cell}.bin";
             byte[] bytes = StateDictFile.ToBytes(generator);
-            AtomicFile.WriteAllBytes(Path.Combine(directory, file), bytes);
+            AtomicFile.WriteAllBytes(Path.Combine(staging, file), bytes);
             entries.Add(new MixtureMember(cell, file, weight, AtomicFile.Sha256Hex(bytes)));
         }
 
         var manifest = new MixtureManifest(
             CurrentFormatVersion, spec.Name, spec.LatentSize, spec.ImageSide, bestCell, fid, tvd, scoreSamples, entries);
-        AtomicFile.WriteAllText(Path.Combine(directory, ManifestFileName), JsonSerializer.Serialize(manifest, JsonOptions));
+        AtomicFile.WriteAllText(Path.Combine(staging, ManifestFileName), JsonSerializer.Serialize(manifest, JsonOptions));
+
+        string? previous = null;
+        if (Directory.Exists(target))
+        {
+            previous = $"{target}.old-{Guid.NewGuid():N}";
+            Directory.Move(target, previous);
+        }
+
+        Directory.Move(staging, target);
+        if (previous is not null)
+        {
+            Directory.Delete(previous, recursive: true);
+        }
+
         return manifest;
     }
 

@@ -9,8 +9,9 @@ namespace Lipizzaner.Core.Reporting;
 
 /// <summary>
 /// The files of one run: <c>config.yml</c>, <c>scores.csv</c>, <c>samples/</c>, <c>scores.png</c>,
-/// <c>checkpoints/</c>, <c>mixture/</c> and <c>report.md</c>. Every file is written atomically;
-/// <c>scores.csv</c> is rewritten whole after each generation, so it is never half a row long.
+/// <c>checkpoints/</c>, <c>mixture/</c> and <c>report.md</c>. Every file but <c>scores.csv</c> is
+/// written atomically. Rows are appended to <c>scores.csv</c> one write each, because rewriting it
+/// per row would cost time quadratic in the run length; a row cut short by a crash is dropped on resume.
 /// </summary>
 public sealed class RunFolder
 {
@@ -68,26 +69,46 @@ public sealed class RunFolder
             return;
         }
 
-        var kept = File.ReadAllLines(ScoresPath)
+        string[] lines = File.ReadAllLines(ScoresPath);
+        var kept = lines
             .Skip(1)
             .Where(line => line.Length > 0)
-            .Select(ParseRow)
+            .Select(TryParseRow)
+            .OfType<GenerationRecord>()
             .Where(record => record.Generation <= resumedGeneration.GetValueOrDefault(record.CellIndex))
             .ToList();
         lock (_gate)
         {
             _records.Clear();
             _records.AddRange(kept);
-            WriteScores();
+            var text = new StringBuilder();
+            text.AppendLine(ScoresHeader);
+            foreach (var record in kept)
+            {
+                text.AppendLine(FormatRow(record));
+            }
+
+            AtomicFile.WriteAllText(ScoresPath, text.ToString());
         }
     }
 
+    /// <summary>Adds a row to the records and to <c>scores.csv</c>, creating the file with its header first.</summary>
     public void Append(GenerationRecord record)
     {
         lock (_gate)
         {
+            if (!File.Exists(ScoresPath))
+            {
+                AtomicFile.WriteAllText(ScoresPath, ScoresHeader + "\n");
+            }
+
+            byte[] row = Encoding.UTF8.GetBytes(FormatRow(record) + "\n");
+            using (var stream = new FileStream(ScoresPath, FileMode.Append, FileAccess.Write, FileShare.Read))
+            {
+                stream.Write(row);
+            }
+
             _records.Add(record);
-            WriteScores();
         }
     }
 
@@ -103,18 +124,6 @@ public sealed class RunFolder
                     .Select(record => (record.Generation, record.Fid))
                     .ToList());
         ScorePlot.WritePng(ScorePlotPath, series, "FID");
-    }
-
-    private void WriteScores()
-    {
-        var text = new StringBuilder();
-        text.AppendLine(ScoresHeader);
-        foreach (var record in _records.OrderBy(record => record.Generation).ThenBy(record => record.CellIndex))
-        {
-            text.AppendLine(FormatRow(record));
-        }
-
-        AtomicFile.WriteAllText(ScoresPath, text.ToString());
     }
 
     private string FormatRow(GenerationRecord record) => string.Join(
@@ -134,12 +143,13 @@ public sealed class RunFolder
         string.Join(' ', record.NeighbourGenerations.Select(value => value.ToString(CultureInfo.InvariantCulture))),
         record.Seconds.ToString("F3", CultureInfo.InvariantCulture));
 
-    private GenerationRecord ParseRow(string line)
+    /// <summary>Parses a row, or returns null for a row that a crash cut short.</summary>
+    private GenerationRecord? TryParseRow(string line)
     {
         string[] fields = line.Split(',');
-        if (fields.Length != ScoresHeader.Split(',').Length)
+        if (fields.Length != ScoresHeader.Split(',').Length || !double.TryParse(fields[13], CultureInfo.InvariantCulture, out _))
         {
-            throw new InvalidDataException($"{ScoresPath}: row '{line}' does not have the columns of '{ScoresHeader}'.");
+            return null;
         }
 
         string[] cell = fields[1].Split('-');

@@ -21,7 +21,7 @@ public static class RunReport
         text.AppendLine("# Lipizzaner run report");
         text.AppendLine();
         text.AppendLine(invariant, $"- Grid: {topology.Width}×{topology.Height} ({topology.CellCount} cells), {config.Runtime.Mode} mode");
-        text.AppendLine(invariant, $"- Network: `{NetworkFactory.ConfigName(config.Network.Name)}`, loss `{config.Network.Loss}`");
+        text.AppendLine(invariant, $"- Network: `{NetworkFactory.ConfigName(config.Network.Name)}`, loss `{LossName(config.Network.Loss)}`, opponents `{config.Trainer.Params.Opponent.ToString().ToLowerInvariant()}`");
         text.AppendLine(invariant, $"- Generations: {result.Generations}; batch size {config.DataLoader.BatchSize}, {(config.DataLoader.NBatches == 0 ? "full epoch" : $"{config.DataLoader.NBatches} batches")} per generation");
         text.AppendLine(invariant, $"- Population {parameters.PopulationSize}, tournament {parameters.TournamentSize}, learning rate {parameters.DefaultAdamLearningRate}, seed {config.General.Seed}");
         if (classifier is not null)
@@ -36,18 +36,18 @@ public static class RunReport
         text.AppendLine();
         text.AppendLine(invariant, $"Each cell's mixture, scored on {parameters.Score.FinalSampleSize} samples against as many training images.");
         text.AppendLine();
-        text.AppendLine("| cell | FID | TVD | mixture weights |");
+        text.AppendLine("| cell | FID | TVD | mixture weights (member cell: weight) |");
         text.AppendLine("|---|---|---|---|");
         foreach (var cell in result.Cells)
         {
             string marker = result.Best?.CellIndex == cell.CellIndex ? " (best)" : "";
-            text.AppendLine(invariant, $"| {cell.CellName}{marker} | {Format(cell.Fid)} | {Format(cell.Tvd)} | {string.Join(", ", cell.Weights.Select(w => w.ToString("F3", invariant)))} |");
+            text.AppendLine(invariant, $"| {cell.CellName}{marker} | {Format(cell.Fid)} | {Format(cell.Tvd)} | {string.Join(", ", cell.Members.Zip(cell.Weights, (member, weight) => $"{member}: {weight.ToString("F3", invariant)}"))} |");
         }
 
         text.AppendLine();
         if (result.Best is { } best)
         {
-            text.AppendLine(invariant, $"Best mixture: cell {best.CellName}, FID {Format(best.Fid)}. Its generators and weights are in [mixture/](mixture/{MixtureFolder.ManifestFileName}); `lipizzaner sample --mixture {Path.Combine(folder.Root, "mixture")} --count N --out DIR` draws images from it.");
+            text.AppendLine(invariant, $"Best mixture: cell {best.CellName}, FID {Format(best.Fid)}. Its generators and weights are in [mixture/](mixture/{MixtureFolder.ManifestFileName}); `./lipizzaner sample --mixture {Path.Combine(folder.Root, "mixture")} --count N --out DIR` draws images from it.");
             text.AppendLine();
         }
 
@@ -79,7 +79,7 @@ public static class RunReport
 
         if (config.General.CheckpointPeriod > 0)
         {
-            text.AppendLine(invariant, $"Checkpoints every {config.General.CheckpointPeriod} generations: [checkpoints/](checkpoints/); `lipizzaner train --resume {folder.Root}` continues the run.");
+            text.AppendLine(invariant, $"Checkpoints every {config.General.CheckpointPeriod} generations: [checkpoints/](checkpoints/); `./lipizzaner train --resume {folder.Root}` continues the run.");
         }
 
         AtomicFile.WriteAllText(folder.ReportPath, text.ToString());
@@ -106,6 +106,14 @@ public static class RunReport
 
         return last;
     }
+
+    private static string LossName(LossKind loss) => loss switch
+    {
+        LossKind.Bce => "bceloss",
+        LossKind.Mse => "mseloss",
+        LossKind.Heuristic => "heuristicloss",
+        _ => "mustangs",
+    };
 
     private static string Format(double value) =>
         double.IsNaN(value) ? "n/a" : value.ToString("F3", CultureInfo.InvariantCulture);

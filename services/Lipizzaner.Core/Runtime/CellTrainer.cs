@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Lipizzaner.Core.Configuration;
 using Lipizzaner.Core.Evolution;
 using Lipizzaner.Core.Grid;
@@ -53,9 +52,18 @@ public sealed class CellTrainer : IDisposable
     private readonly LearningRateMutation _mutation;
     private readonly int[] _mixtureMembers;
 
+    private readonly TimeProvider _time;
+
     public CellTrainer(
-        int cellIndex, LipizzanerConfig config, GridTopology topology, TrainingData data, FidScorer? scorer, Device device)
+        int cellIndex,
+        LipizzanerConfig config,
+        GridTopology topology,
+        TrainingData data,
+        FidScorer? scorer,
+        Device device,
+        TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         CellIndex = cellIndex;
         _config = config;
         _data = data;
@@ -184,7 +192,7 @@ public sealed class CellTrainer : IDisposable
         List<(int Cell, int Generation, Individual Generator, Individual Discriminator)> neighbours,
         CancellationToken cancellationToken)
     {
-        var stopwatch = Stopwatch.StartNew();
+        long started = _time.GetTimestamp();
         var parameters = _config.Trainer.Params;
         var state = State;
         var allGenerators = neighbours.Select(n => n.Generator).Concat(state.Generators).ToList();
@@ -260,7 +268,7 @@ public sealed class CellTrainer : IDisposable
                 generatorReplacements,
                 discriminatorReplacements,
                 neighbours.Select(n => n.Generation).ToArray(),
-                stopwatch.Elapsed.TotalSeconds);
+                _time.GetElapsedTime(started).TotalSeconds);
         }
         finally
         {

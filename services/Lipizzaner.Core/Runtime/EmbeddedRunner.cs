@@ -15,8 +15,9 @@ using static TorchSharp.torch;
 
 namespace Lipizzaner.Core.Runtime;
 
-/// <summary>Final score of one cell's mixture.</summary>
-public sealed record CellResult(int CellIndex, string CellName, double Fid, double Tvd, IReadOnlyList<double> Weights);
+/// <summary>Final score of one cell's mixture, with its weights and the cells whose generators they weight.</summary>
+public sealed record CellResult(
+    int CellIndex, string CellName, double Fid, double Tvd, IReadOnlyList<double> Weights, IReadOnlyList<string> Members);
 
 /// <summary>Outcome of a run: per-cell final scores and the best cell, whose mixture was saved.</summary>
 public sealed record RunResult(IReadOnlyList<CellResult> Cells, CellResult? Best, int Generations, MixtureManifest? Mixture);
@@ -39,8 +40,11 @@ public sealed class EmbeddedRunner
     private readonly GridTopology _topology;
     private readonly Device _device;
 
-    public EmbeddedRunner(LipizzanerConfig config, RunResources resources, ILogger logger)
+    private readonly TimeProvider _time;
+
+    public EmbeddedRunner(LipizzanerConfig config, RunResources resources, ILogger logger, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _config = config;
         _resources = resources;
         _logger = logger;
@@ -81,7 +85,7 @@ public sealed class EmbeddedRunner
                     scorers.Add(scorer);
                 }
 
-                cells.Add(new CellTrainer(index, _config, _topology, training, scorer, _device));
+                cells.Add(new CellTrainer(index, _config, _topology, training, scorer, _device, _time));
             }
 
             int startGeneration = await PrepareCellsAsync(cells, store, folder, resume, cancellationToken).ConfigureAwait(false);
@@ -359,7 +363,7 @@ public sealed class EmbeddedRunner
                 var score = finalScorer is null ? null : cell.ScoreMixture(members, cell.State.MixtureWeights, finalSamples, finalScorer);
                 results.Add(new CellResult(
                     cell.CellIndex, _topology.CellName(cell.CellIndex), score?.Fid ?? double.NaN, score?.Tvd ?? double.NaN,
-                    cell.State.MixtureWeights));
+                    cell.State.MixtureWeights, cell.MixtureMembers.Select(_topology.CellName).ToArray()));
                 if (score is not null)
                 {
                     _logger.LogInformation("Cell {Cell}: final mixture FID {Fid:F3}, TVD {Tvd:F4} on {Samples} samples",

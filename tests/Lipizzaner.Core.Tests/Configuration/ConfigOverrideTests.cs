@@ -88,19 +88,20 @@ public sealed class ConfigOverrideTests
     }
 
     [Fact]
-    public void UnknownOverrideKey_WarnsWithSetAsSource()
+    public void UnknownOverrideKey_IsAnErrorWithSuggestion()
     {
-        var result = Load(_baseYaml, "trainer.params.population=4");
+        var error = Assert.Throws<ConfigException>(() => Load(_baseYaml, "trainer.params.population_sise=4"));
 
-        Assert.StartsWith("unknown key 'trainer.params.population' in --set (ignored)", Assert.Single(result.Warnings));
+        Assert.Contains("unknown key 'trainer.params.population_sise' in --set", error.Message, StringComparison.Ordinal);
+        Assert.Contains("did you mean 'trainer.params.population_size'?", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void OverrideIntoNewUnknownSection_WarnsWithSetAsSource()
+    public void OverrideIntoNewUnknownSection_IsAnError()
     {
-        var result = Load(_baseYaml, "plotting.dpi=300");
+        var error = Assert.Throws<ConfigException>(() => Load(_baseYaml, "plotting.dpi=300"));
 
-        Assert.Equal("unknown key 'plotting' in --set (ignored)", Assert.Single(result.Warnings));
+        Assert.Contains("unknown key 'plotting' in --set", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,6 +1,9 @@
 using Lipizzaner.Core.Configuration;
+using Lipizzaner.Core.Evolution;
 using Lipizzaner.Core.Networks;
 using Lipizzaner.Core.Runtime;
+using Lipizzaner.Core.Tests.Support;
+using Lipizzaner.Core.Training;
 using TorchSharp;
 
 namespace Lipizzaner.Core.Tests.Networks;
@@ -46,6 +49,32 @@ public sealed class NetworkFactoryTests
         Assert.Equal([3L], probabilities.shape);
         Assert.True(probabilities.min().item<float>() >= 0f);
         Assert.True(probabilities.max().item<float>() <= 1f);
+    }
+
+    [Theory]
+    [InlineData(NetworkKind.FourLayerPerceptron)]
+    [InlineData(NetworkKind.FiveLayerPerceptron)]
+    [InlineData(NetworkKind.Cnn28)]
+    [InlineData(NetworkKind.Cnn64)]
+    [InlineData(NetworkKind.Cnn128)]
+    public void TrainingSteps_EveryNetwork_UpdateWeights(NetworkKind kind)
+    {
+        using var generator = Individual.Create(NetworkRole.Generator, kind, 0.0002, torch.CPU, 0);
+        using var discriminator = Individual.Create(NetworkRole.Discriminator, kind, 0.0002, torch.CPU, 0);
+        using var random = new torch.Generator(1);
+        using var real = torch.rand(2, generator.Spec.ImageSize) * 2 - 1;
+        using var generatorBefore = generator.Network.parameters().First().detach().clone();
+        using var discriminatorBefore = discriminator.Network.parameters().First().detach().clone();
+
+        double generatorLoss = GanSteps.TrainGenerator(generator, discriminator, 2, LossKind.Bce, random);
+        double discriminatorLoss = GanSteps.TrainDiscriminator(discriminator, generator, real, LossKind.Bce, random);
+
+        Assert.True(double.IsFinite(generatorLoss));
+        Assert.True(double.IsFinite(discriminatorLoss));
+        Assert.Equal(1, generator.Optimizer.StepCount);
+        Assert.Equal(1, discriminator.Optimizer.StepCount);
+        Assert.False(TensorAssert.Identical(generatorBefore, generator.Network.parameters().First()));
+        Assert.False(TensorAssert.Identical(discriminatorBefore, discriminator.Network.parameters().First()));
     }
 
     [Fact]
