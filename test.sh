@@ -7,7 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=build/prerequisites.sh
 source "$root/build/prerequisites.sh"
-lipizzaner_ensure_prerequisites
+lipizzaner_ensure_test_prerequisites
 cd "$root"
 
 dotnet build Lipizzaner.sln -c Release --nologo -v quiet

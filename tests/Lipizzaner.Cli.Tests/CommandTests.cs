@@ -171,7 +171,20 @@ public sealed class CommandTests : IDisposable
         }
     }
 
-    private static async Task<(int ExitCode, string Error)> RunAsync(params string[] args)
+    private static Task<(int ExitCode, string Error)> RunAsync(params string[] args) => CommandRunner.RunAsync(args);
+}
+
+/// <summary>Runs the CLI in this process and returns its exit code with everything it printed.</summary>
+internal static class CommandRunner
+{
+    /// <summary>Returns the exit code, everything printed (errors first), and standard output alone.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
+    {
+        var (exitCode, output, _) = await RunWithStandardOutputAsync(args);
+        return (exitCode, output);
+    }
+
+    public static async Task<(int ExitCode, string Output, string StandardOutput)> RunWithStandardOutputAsync(params string[] args)
     {
         var originalError = Console.Error;
         var originalOutput = Console.Out;
@@ -182,7 +195,7 @@ public sealed class CommandTests : IDisposable
         try
         {
             int exitCode = await LipizzanerCommand.RunAsync(args);
-            return (exitCode, error.ToString() + output.ToString());
+            return (exitCode, error.ToString() + output.ToString(), output.ToString());
         }
         finally
         {

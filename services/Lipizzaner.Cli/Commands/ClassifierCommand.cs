@@ -42,7 +42,57 @@ public static class ClassifierCommand
             logger,
             cancellationToken)));
 
-        return new Command("classifier", "Manage the MNIST classifier used for FID.") { train };
+        var classifierOption = new Option<FileInfo?>("--classifier")
+        {
+            Description = "PyTorch state dict of a classifier with the original architecture (for example mnist_cnn.pkl); default: the cached one.",
+        };
+        var evaluateDataOption = new Option<DirectoryInfo?>("--data-dir")
+        {
+            Description = "Folder with the four MNIST IDX files; default: the verified download cache.",
+        };
+        var jsonOption = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
+        var evaluate = new Command("evaluate", "Print the classifier's accuracy on the 10,000 MNIST test images (inputs scaled to [-1, 1]).")
+        {
+            classifierOption, evaluateDataOption, jsonOption,
+        };
+        evaluate.SetAction((parseResult, _) => LipizzanerCommand.Execute((logger, cancellationToken) => EvaluateAsync(
+            parseResult.GetValue(classifierOption),
+            parseResult.GetValue(evaluateDataOption),
+            parseResult.GetValue(jsonOption),
+            logger,
+            cancellationToken)));
+
+        return new Command("classifier", "Manage the MNIST classifier used for FID.") { train, evaluate };
+    }
+
+    private static async Task<int> EvaluateAsync(
+        FileInfo? classifierFile, DirectoryInfo? dataDirectory, bool json, ILogger logger, CancellationToken cancellationToken)
+    {
+        TorchSetup.Configure(Math.Max(1, Environment.ProcessorCount));
+        string directory = await RunResources.ResolveMnistDirectoryAsync(dataDirectory?.FullName, logger, cancellationToken).ConfigureAwait(false);
+        MnistClassifier classifier;
+        if (classifierFile is not null)
+        {
+            classifier = ScoringInputs.LoadPyTorchClassifier(classifierFile.FullName);
+        }
+        else
+        {
+            classifier = ClassifierStore.TryLoad(ClassifierStore.DefaultDirectory)?.Classifier
+                ?? throw new FileNotFoundException(
+                    $"No cached classifier in {ClassifierStore.DefaultDirectory}; run 'lipizzaner classifier train' or pass --classifier FILE.");
+        }
+
+        using (classifier)
+        {
+            using var test = MnistDataset.Load(directory, MnistSplit.Test);
+            var (correct, total) = ClassifierStore.Evaluate(classifier, test);
+            double accuracy = (double)correct / total;
+            Console.WriteLine(json
+                ? System.Text.Json.JsonSerializer.Serialize(new { accuracy, correct, total })
+                : $"Test accuracy {accuracy:P2} ({correct}/{total})");
+        }
+
+        return LipizzanerCommand.Success;
     }
 
     private static async Task<int> TrainAsync(

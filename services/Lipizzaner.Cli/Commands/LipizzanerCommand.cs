@@ -19,6 +19,9 @@ public static class LipizzanerCommand
             TrainCommand.Create(),
             SampleCommand.Create(),
             ClassifierCommand.Create(),
+            ScoreCommand.Create(),
+            MixtureCommand.Create(),
+            ExportCommand.Create(),
         };
 
         var parseResult = root.Parse(args);
@@ -46,6 +49,7 @@ public static class LipizzanerCommand
                 options.SingleLine = true;
                 options.TimestampFormat = "HH:mm:ss ";
             })
+            .AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace)
             .SetMinimumLevel(LogLevel.Information));
         var logger = loggerFactory.CreateLogger("lipizzaner");
         using var cancellation = new CancellationTokenSource();

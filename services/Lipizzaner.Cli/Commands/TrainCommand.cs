@@ -33,6 +33,10 @@ public static class TrainCommand
         {
             Description = "Folder with your own MNIST IDX files (sets dataloader.data_dir); default: the verified download cache.",
         };
+        var pytorchClassifierOption = new Option<FileInfo?>("--classifier")
+        {
+            Description = "PyTorch state dict of the FID classifier (for example the original mnist_cnn.pkl) instead of the cached one.",
+        };
         var classifierOption = new Option<DirectoryInfo?>("--classifier-dir")
         {
             Description = "Folder of the cached FID classifier; default: the user cache (trained there on first use).",
@@ -40,7 +44,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a grid of GANs in this process and save the best generator mixture.")
         {
-            configOption, outputOption, setOption, resumeOption, dataOption, classifierOption,
+            configOption, outputOption, setOption, resumeOption, dataOption, pytorchClassifierOption, classifierOption,
         };
         command.SetAction((parseResult, _) => LipizzanerCommand.Execute((logger, cancellationToken) => TrainAsync(
             parseResult.GetValue(configOption),
@@ -49,6 +53,7 @@ public static class TrainCommand
             parseResult.GetValue(resumeOption),
             parseResult.GetValue(dataOption),
             parseResult.GetValue(classifierOption),
+            parseResult.GetValue(pytorchClassifierOption),
             logger,
             cancellationToken)));
         return command;
@@ -61,6 +66,7 @@ public static class TrainCommand
         DirectoryInfo? resume,
         DirectoryInfo? dataDirectory,
         DirectoryInfo? classifierDirectory,
+        FileInfo? pytorchClassifier,
         ILogger logger,
         CancellationToken cancellationToken)
     {
@@ -114,7 +120,7 @@ public static class TrainCommand
         logger.LogInformation("Run folder: {Folder}", folder.Root);
 
         TorchSetup.Configure(config.Runtime.TorchThreads);
-        using var resources = await RunResources.LoadAsync(config, classifierDirectory?.FullName, logger, cancellationToken).ConfigureAwait(false);
+        using var resources = await RunResources.LoadAsync(config, classifierDirectory?.FullName, pytorchClassifier?.FullName, logger, cancellationToken).ConfigureAwait(false);
         var runner = new EmbeddedRunner(config, resources, logger);
         using var progress = TrainingProgress.Start(runner.Topology, config.Trainer.NIterations, logger);
         runner.GenerationCompleted += progress.Report;

@@ -33,7 +33,16 @@ public sealed class RunResources : IDisposable
     /// empty, and the classifier from <paramref name="classifierDirectory"/> (default: the cache).
     /// </summary>
     public static async Task<RunResources> LoadAsync(
-        LipizzanerConfig config, string? classifierDirectory, ILogger logger, CancellationToken cancellationToken)
+        LipizzanerConfig config, string? classifierDirectory, ILogger logger, CancellationToken cancellationToken) =>
+        await LoadAsync(config, classifierDirectory, pytorchClassifier: null, logger, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Loads as <see cref="LoadAsync(LipizzanerConfig, string?, ILogger, CancellationToken)"/> does, but takes the
+    /// classifier from the PyTorch state dict <paramref name="pytorchClassifier"/> when given (for example the
+    /// original Lipizzaner's <c>mnist_cnn.pkl</c>), evaluating it on the test set first.
+    /// </summary>
+    public static async Task<RunResources> LoadAsync(
+        LipizzanerConfig config, string? classifierDirectory, string? pytorchClassifier, ILogger logger, CancellationToken cancellationToken)
     {
         if (config.DataLoader.DatasetName != "mnist")
         {
@@ -51,8 +60,9 @@ public sealed class RunResources : IDisposable
         try
         {
             using var test = MnistDataset.Load(dataDirectory, MnistSplit.Test);
-            var (classifier, info) = ClassifierStore.LoadOrTrain(
-                classifierDirectory ?? ClassifierStore.DefaultDirectory, train, test, new ClassifierTrainingOptions(), logger);
+            var (classifier, info) = pytorchClassifier is null
+                ? ClassifierStore.LoadOrTrain(classifierDirectory ?? ClassifierStore.DefaultDirectory, train, test, new ClassifierTrainingOptions(), logger)
+                : ClassifierStore.LoadPyTorch(pytorchClassifier, test);
             logger.LogInformation(
                 "FID classifier: test accuracy {Accuracy:P2} ({Correct}/{Total})", info.TestAccuracy, info.Correct, info.Total);
             return new RunResources(train, classifier, info);

@@ -62,6 +62,24 @@ public static class ClassifierStore
         return (classifier, metadata);
     }
 
+    /// <summary>Loads a classifier from a PyTorch state dict with the original's keys and measures its test accuracy.</summary>
+    public static (MnistClassifier Classifier, ClassifierInfo Info) LoadPyTorch(string path, MnistDataset test)
+    {
+        var classifier = new MnistClassifier();
+        try
+        {
+            Interop.PyTorchStateDict.LoadInto(classifier, path);
+            classifier.eval();
+            var (correct, total) = Evaluate(classifier, test);
+            return (classifier, new ClassifierInfo((double)correct / total, correct, total, Epochs: 0, Seed: 0, AtomicFile.Sha256HexOfFile(path)));
+        }
+        catch
+        {
+            classifier.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Returns the cached classifier, training and caching one first when the cache is empty.</summary>
     public static (MnistClassifier Classifier, ClassifierInfo Info) LoadOrTrain(
         string directory, MnistDataset train, MnistDataset test, ClassifierTrainingOptions options, ILogger logger)

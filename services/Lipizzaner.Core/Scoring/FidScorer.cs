@@ -13,6 +13,9 @@ public sealed record ScoreResult(double Fid, double Tvd);
 /// </summary>
 public sealed class FidScorer : IDisposable
 {
+    /// <summary>Batch size of the original Lipizzaner's FID feature loop.</summary>
+    public const int OriginalBatchSize = 64;
+
     private readonly MnistClassifier _classifier;
 
     public FidScorer(MnistClassifier template, FeatureStatistics realStatistics)
@@ -25,11 +28,16 @@ public sealed class FidScorer : IDisposable
 
     public FeatureStatistics RealStatistics { get; }
 
-    /// <summary>Computes the statistics of real or generated images (N, side·side) in [-1, 1].</summary>
-    public static FeatureStatistics Statistics(MnistClassifier classifier, Tensor images)
+    /// <summary>
+    /// Computes the statistics of real or generated images (N, side·side) in [-1, 1]. With
+    /// <paramref name="dropRemainder"/>, only the first ⌊N / 64⌋ · 64 images count, as in the original
+    /// Lipizzaner, which computed features in batches of 64 and skipped the incomplete last batch.
+    /// </summary>
+    public static FeatureStatistics Statistics(MnistClassifier classifier, Tensor images, bool dropRemainder = false)
     {
         using var scope = torch.NewDisposeScope();
-        var resized = ImageResize.ToSide(images, MnistClassifier.ImageSide);
+        long count = dropRemainder ? images.shape[0] / OriginalBatchSize * OriginalBatchSize : images.shape[0];
+        var resized = ImageResize.ToSide(images.narrow(0, 0, count), MnistClassifier.ImageSide);
         return FeatureStatistics.FromFeatures(classifier.Logits(resized));
     }
 

@@ -1,0 +1,197 @@
+using System.Globalization;
+using Lipizzaner.Core.Configuration;
+using Lipizzaner.Core.Data;
+using Lipizzaner.Core.Interop;
+using Lipizzaner.Core.Networks;
+using Lipizzaner.Core.Reporting;
+using Lipizzaner.Core.Runtime;
+using Lipizzaner.Core.Scoring;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lipizzaner.Cli.Commands;
+
+/// <summary>A set of generators to score: imported PyTorch files or a saved mixture folder, with weights.</summary>
+public sealed class GeneratorSet : IDisposable
+{
+    public GeneratorSet(NetworkKind kind, List<Sequential> generators, double[] weights, List<string> names)
+    {
+        Kind = kind;
+        Generators = generators;
+        Weights = weights;
+        Names = names;
+    }
+
+    public NetworkKind Kind { get; }
+
+    public List<Sequential> Generators { get; }
+
+    public double[] Weights { get; }
+
+    public List<string> Names { get; }
+
+    public NetworkSpec Spec => NetworkFactory.Spec(Kind);
+
+    public void Dispose()
+    {
+        foreach (var generator in Generators)
+        {
+            generator.Dispose();
+        }
+    }
+}
+
+/// <summary>Loading of the inputs shared by <c>score</c>, <c>mixture optimize</c> and <c>classifier evaluate</c>.</summary>
+public static class ScoringInputs
+{
+    /// <summary>
+    /// Loads generators from PyTorch state-dict files (with <paramref name="network"/>) or from a mixture
+    /// folder, and the weights: <paramref name="weightsText"/> when given, else the mixture's, else uniform.
+    /// </summary>
+    public static GeneratorSet LoadGenerators(FileInfo[] pytorchFiles, DirectoryInfo? mixture, string? network, string? weightsText)
+    {
+        if ((pytorchFiles.Length == 0) == (mixture is null))
+        {
+            throw new ArgumentException("Pass either --pytorch-generator FILE... (with --network) or --mixture DIR, not both and not neither.");
+        }
+
+        GeneratorSet set;
+        if (mixture is not null)
+        {
+            var (manifest, generators, kind) = MixtureFolder.Read(mixture.FullName, torch.CPU);
+            set = new GeneratorSet(
+                kind, generators, manifest.Generators.Select(member => member.Weight).ToArray(), manifest.Generators.Select(member => member.Cell).ToList());
+        }
+        else
+        {
+            var kind = ParseNetwork(network);
+            var generators = new List<Sequential>();
+            try
+            {
+                foreach (var file in pytorchFiles)
+                {
+                    var generator = NetworkFactory.CreateGenerator(kind);
+                    generators.Add(generator);
+                    PyTorchStateDict.LoadInto(generator, file.FullName);
+                    generator.eval();
+                }
+            }
+            catch
+            {
+                generators.ForEach(generator => generator.Dispose());
+                throw;
+            }
+
+            set = new GeneratorSet(kind, generators, Enumerable.Repeat(1.0 / generators.Count, generators.Count).ToArray(), pytorchFiles.Select(file => file.Name).ToList());
+        }
+
+        if (weightsText is not null)
+        {
+            var weights = ParseWeights(weightsText, set.Generators.Count);
+            Array.Copy(weights, set.Weights, weights.Length);
+        }
+
+        return set;
+    }
+
+    public static NetworkKind ParseNetwork(string? network)
+    {
+        var names = Enum.GetValues<NetworkKind>().ToDictionary(NetworkFactory.ConfigName);
+        if (network is null || !names.TryGetValue(network, out var kind))
+        {
+            throw new ArgumentException(
+                $"--network '{network}' is invalid; PyTorch generators need the architecture they were saved from: {string.Join(", ", names.Keys)}.");
+        }
+
+        return kind;
+    }
+
+    /// <summary>Parses "w1,w2,..." into one non-negative weight per generator, normalised to sum 1.</summary>
+    public static double[] ParseWeights(string text, int generatorCount)
+    {
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var weights = new double[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out weights[i]) || !(weights[i] >= 0) || double.IsInfinity(weights[i]))
+            {
+                throw new ArgumentException($"--weights '{text}' is invalid: '{parts[i]}' is not a non-negative number. Give comma-separated weights such as 0.5,0.3,0.2.");
+            }
+        }
+
+        if (weights.Length != generatorCount)
+        {
+            throw new ArgumentException($"--weights '{text}' has {weights.Length} values for {generatorCount} generators; give one weight per generator.");
+        }
+
+        double sum = weights.Sum();
+        if (!(sum > 0))
+        {
+            throw new ArgumentException($"--weights '{text}' sum to 0; at least one weight must be positive.");
+        }
+
+        return weights.Select(weight => weight / sum).ToArray();
+    }
+
+    /// <summary>Returns latent vectors: the first rows of <paramref name="latentsFile"/>, or <c>manual_seed(seed)</c> then <c>randn</c>, which matches PyTorch's stream.</summary>
+    public static Tensor Latents(int samples, int latentSize, int seed, FileInfo? latentsFile)
+    {
+        if (samples < MnistClassifier.FeatureCount)
+        {
+            throw new ArgumentException(
+                $"--samples {samples} is invalid; FID on {MnistClassifier.FeatureCount} classifier logits needs at least {MnistClassifier.FeatureCount} samples.");
+        }
+
+        if (latentsFile is not null)
+        {
+            return GeneratorScoring.ReadLatents(latentsFile.FullName, samples, latentSize);
+        }
+
+        using var generator = new torch.Generator((ulong)(uint)seed);
+        return torch.randn([samples, latentSize], generator: generator);
+    }
+
+    /// <summary>Loads the classifier from a PyTorch state dict when given, else the cached one (training it on first use).</summary>
+    public static async Task<MnistClassifier> LoadClassifierAsync(
+        FileInfo? pytorchClassifier, DirectoryInfo? classifierDirectory, string dataDirectory, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (pytorchClassifier is not null)
+        {
+            return LoadPyTorchClassifier(pytorchClassifier.FullName);
+        }
+
+        await Task.Yield();
+        cancellationToken.ThrowIfCancellationRequested();
+        using var train = MnistDataset.Load(dataDirectory, MnistSplit.Train);
+        using var test = MnistDataset.Load(dataDirectory, MnistSplit.Test);
+        var (classifier, _) = ClassifierStore.LoadOrTrain(
+            classifierDirectory?.FullName ?? ClassifierStore.DefaultDirectory, train, test, new ClassifierTrainingOptions(), logger);
+        return classifier;
+    }
+
+    public static MnistClassifier LoadPyTorchClassifier(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Classifier file {path} not found; pass a PyTorch state dict with the keys conv1.*, conv2.*, fc1.*, fc2.*.", path);
+        }
+
+        var classifier = new MnistClassifier();
+        try
+        {
+            PyTorchStateDict.LoadInto(classifier, path);
+            classifier.eval();
+            return classifier;
+        }
+        catch
+        {
+            classifier.Dispose();
+            throw;
+        }
+    }
+
+    public static Task<string> MnistDirectoryAsync(DirectoryInfo? dataDirectory, ILogger logger, CancellationToken cancellationToken) =>
+        RunResources.ResolveMnistDirectoryAsync(dataDirectory?.FullName, logger, cancellationToken);
+}
