@@ -150,6 +150,37 @@ public sealed class CommandTests : IDisposable
     }
 
     [Fact]
+    public async Task ExportCheckpoint_WritesCenterAsStateDicts()
+    {
+        string config = Path.Combine(_directory, "tiny.yml");
+        await File.WriteAllTextAsync(config, """
+            general: { checkpoint_period: 1 }
+            grid: { width: 1, height: 1 }
+            trainer:
+              n_iterations: 1
+              params:
+                tournament_size: 1
+                score: { enabled: false }
+                fitness: { fitness_sample_size: 100 }
+            dataloader: { n_batches: 2, sample_count: 4 }
+            """);
+        string run = Path.Combine(_directory, "run");
+        var (trainExit, trainError) = await RunAsync("train", "-f", config, "--output", run);
+        Assert.True(trainExit == LipizzanerCommand.Success, trainError);
+        string exported = Path.Combine(_directory, "exported");
+
+        var (exitCode, output) = await RunAsync(
+            "export", "--checkpoint", Path.Combine(run, "checkpoints", "cell-0-0", "gen-000001.ckpt"), "--out", exported);
+
+        Assert.True(exitCode == LipizzanerCommand.Success, output);
+        string[] keys = ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"];
+        Assert.Equal(keys, Core.Interop.PyTorchStateDict.Read(Path.Combine(exported, "generator.pt")).Select(entry => entry.Name));
+        var discriminator = Core.Interop.PyTorchStateDict.Read(Path.Combine(exported, "discriminator.pt"));
+        Assert.Equal(keys, discriminator.Select(entry => entry.Name));
+        Assert.Equal([1L, 256L], discriminator[4].Tensor.shape);
+    }
+
+    [Fact]
     public async Task Sample_ZeroCount_IsRejected()
     {
         var (exitCode, error) = await RunAsync(

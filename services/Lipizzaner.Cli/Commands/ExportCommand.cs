@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Lipizzaner.Core.Checkpoints;
 using Lipizzaner.Core.Interop;
 using Lipizzaner.Core.IO;
 using Lipizzaner.Core.Reporting;
@@ -17,14 +18,17 @@ public static class ExportCommand
 
     public static Command Create()
     {
-        var mixtureOption = new Option<DirectoryInfo>("--mixture")
+        var mixtureOption = new Option<DirectoryInfo?>("--mixture")
         {
             Description = "The mixture/ folder of a finished run.",
-            Required = true,
+        };
+        var checkpointOption = new Option<FileInfo?>("--checkpoint")
+        {
+            Description = "A cell checkpoint (checkpoints/cell-X-Y/gen-N.ckpt) whose center generator and discriminator to export, instead of --mixture.",
         };
         var outOption = new Option<DirectoryInfo>("--out")
         {
-            Description = "Folder for generator-X-Y.pt files (PyTorch zip format) and weights.json.",
+            Description = "Folder for the .pt files (PyTorch zip format): generator-X-Y.pt and weights.json, or generator.pt and discriminator.pt.",
             Required = true,
         };
         var classifierOption = new Option<bool>("--with-classifier")
@@ -34,13 +38,39 @@ public static class ExportCommand
 
         var command = new Command(
             "export",
-            "Write a saved mixture's generators as PyTorch state dicts that torch.load reads, with their weights in weights.json.")
+            "Write a saved mixture's generators, or a checkpoint's center, as PyTorch state dicts that torch.load reads.")
         {
-            mixtureOption, outOption, classifierOption,
+            mixtureOption, checkpointOption, outOption, classifierOption,
         };
-        command.SetAction((parseResult, _) => LipizzanerCommand.Execute((logger, _) => Task.FromResult(Export(
-            parseResult.GetValue(mixtureOption)!, parseResult.GetValue(outOption)!, parseResult.GetValue(classifierOption), logger))));
+        command.SetAction((parseResult, _) => LipizzanerCommand.Execute((logger, _) =>
+        {
+            var mixture = parseResult.GetValue(mixtureOption);
+            var checkpoint = parseResult.GetValue(checkpointOption);
+            var output = parseResult.GetValue(outOption)!;
+            if ((mixture is null) == (checkpoint is null))
+            {
+                throw new ArgumentException("Pass either --mixture DIR or --checkpoint FILE, not both and not neither.");
+            }
+
+            int result = mixture is not null
+                ? Export(mixture, output, parseResult.GetValue(classifierOption), logger)
+                : ExportCheckpoint(checkpoint!, output, logger);
+            return Task.FromResult(result);
+        }));
         return command;
+    }
+
+    /// <summary>Writes the center generator and discriminator of a cell checkpoint (after verifying its checksum).</summary>
+    private static int ExportCheckpoint(FileInfo checkpoint, DirectoryInfo output, ILogger logger)
+    {
+        TorchSetup.Configure(1);
+        using var state = CellState.FromBytes(CheckpointFile.ReadVerified(checkpoint.FullName), torch.CPU);
+        Directory.CreateDirectory(output.FullName);
+        PyTorchStateDict.Save(state.CenterGenerator.Network, Path.Combine(output.FullName, "generator.pt"));
+        PyTorchStateDict.Save(state.CenterDiscriminator.Network, Path.Combine(output.FullName, "discriminator.pt"));
+        logger.LogInformation("Wrote the generation-{Generation} center of cell {Cell} ({Network}) to {Directory}",
+            state.Generation, state.CellIndex, state.CenterGenerator.Spec.Name, output.FullName);
+        return LipizzanerCommand.Success;
     }
 
     private static int Export(DirectoryInfo mixture, DirectoryInfo output, bool withClassifier, ILogger logger)
