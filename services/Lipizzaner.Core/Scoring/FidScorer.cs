@@ -37,7 +37,9 @@ public sealed class FidScorer : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         long count = dropRemainder ? images.shape[0] / OriginalBatchSize * OriginalBatchSize : images.shape[0];
-        var resized = ImageResize.ToSide(images.narrow(0, 0, count), MnistClassifier.ImageSide);
+        // The classifier stays on the CPU; generated images may come from a GPU.
+        // NOTE: the GPU path of training and scoring has not been run on a GPU yet.
+        var resized = ImageResize.ToSide(images.narrow(0, 0, count).cpu(), MnistClassifier.ImageSide);
         return FeatureStatistics.FromFeatures(classifier.Logits(resized));
     }
 
