@@ -72,6 +72,12 @@ public static class ScoringInputs
             {
                 foreach (var file in pytorchFiles)
                 {
+                    if (!file.Exists)
+                    {
+                        throw new FileNotFoundException(
+                            $"Generator file {file.FullName} not found; pass state dicts saved with torch.save(generator.state_dict(), path).", file.FullName);
+                    }
+
                     var generator = NetworkFactory.CreateGenerator(kind);
                     generators.Add(generator);
                     PyTorchStateDict.LoadInto(generator, file.FullName);
