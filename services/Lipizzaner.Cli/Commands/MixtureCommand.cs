@@ -1,14 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Lipizzaner.Core.Data;
 using Lipizzaner.Core.Evolution;
 using Lipizzaner.Core.Randomness;
 using Lipizzaner.Core.Reporting;
-using Lipizzaner.Core.Runtime;
 using Lipizzaner.Core.Scoring;
 using Microsoft.Extensions.Logging;
-using TorchSharp;
 
 namespace Lipizzaner.Cli.Commands;
 
@@ -73,27 +70,13 @@ public static class MixtureCommand
             throw new ArgumentException($"--mixture-sigma {sigma} is invalid; pass a finite number of 0 or more.");
         }
 
-        TorchSetup.Configure(Math.Max(1, Environment.ProcessorCount));
-        int samples = parseResult.GetValue(options.Samples);
-        bool dropRemainder = parseResult.GetValue(options.DropRemainder);
-        using var generators = ScoringInputs.LoadGenerators(
-            parseResult.GetValue(options.PyTorchGenerators) ?? [],
-            parseResult.GetValue(options.Mixture),
-            parseResult.GetValue(options.Network),
-            parseResult.GetValue(options.Weights));
-        using var latents = ScoringInputs.Latents(samples, generators.Spec.LatentSize, parseResult.GetValue(options.Seed), parseResult.GetValue(options.Latents));
-        string dataDirectory = await ScoringInputs.MnistDirectoryAsync(parseResult.GetValue(options.DataDirectory), logger, cancellationToken).ConfigureAwait(false);
-        using var classifier = await ScoringInputs.LoadClassifierAsync(
-            parseResult.GetValue(options.Classifier), null, dataDirectory, logger, cancellationToken).ConfigureAwait(false);
-        using var train = MnistDataset.Load(dataDirectory, MnistSplit.Train);
-        var real = FidScorer.Statistics(classifier, train.Images.narrow(0, 0, Math.Min(samples, train.Count)), dropRemainder);
+        using var session = await ScoringSession.OpenAsync(parseResult, options, logger, cancellationToken).ConfigureAwait(false);
+        var generators = session.Generators;
 
         double Score(IReadOnlyList<double> weights)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using var scope = torch.NewDisposeScope();
-            var fake = FidScorer.Statistics(classifier, GeneratorScoring.Generate(generators.Generators, weights, latents), dropRemainder);
-            return Fid.Distance(real, fake);
+            return Fid.Distance(session.Real, session.Statistics(weights));
         }
 
         // The fixed latent noise and block assignment make a weight vector's score deterministic, so
@@ -120,7 +103,7 @@ public static class MixtureCommand
             MixtureFolder.Write(
                 output.FullName, generators.Kind, "imported",
                 generators.Names.Select((name, i) => (Path.GetFileNameWithoutExtension(name), generators.Generators[i], weights[i])).ToList(),
-                current, null, samples);
+                current, null, session.Samples);
         }
 
         if (parseResult.GetValue(options.Json))

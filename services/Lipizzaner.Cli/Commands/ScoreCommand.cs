@@ -1,11 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Lipizzaner.Core.Data;
-using Lipizzaner.Core.Runtime;
 using Lipizzaner.Core.Scoring;
 using Microsoft.Extensions.Logging;
-using TorchSharp;
 
 namespace Lipizzaner.Cli.Commands;
 
@@ -102,28 +99,11 @@ public static class ScoreCommand
 
     private static async Task<int> ScoreAsync(ParseResult parseResult, ScoringOptions options, ILogger logger, CancellationToken cancellationToken)
     {
-        TorchSetup.Configure(Math.Max(1, Environment.ProcessorCount));
-        int samples = parseResult.GetValue(options.Samples);
+        using var session = await ScoringSession.OpenAsync(parseResult, options, logger, cancellationToken).ConfigureAwait(false);
         bool dropRemainder = parseResult.GetValue(options.DropRemainder);
-        using var generators = ScoringInputs.LoadGenerators(
-            parseResult.GetValue(options.PyTorchGenerators) ?? [],
-            parseResult.GetValue(options.Mixture),
-            parseResult.GetValue(options.Network),
-            parseResult.GetValue(options.Weights));
-        using var latents = ScoringInputs.Latents(samples, generators.Spec.LatentSize, parseResult.GetValue(options.Seed), parseResult.GetValue(options.Latents));
-
-        string dataDirectory = await ScoringInputs.MnistDirectoryAsync(parseResult.GetValue(options.DataDirectory), logger, cancellationToken).ConfigureAwait(false);
-        using var classifier = await ScoringInputs.LoadClassifierAsync(
-            parseResult.GetValue(options.Classifier), null, dataDirectory, logger, cancellationToken).ConfigureAwait(false);
-        using var train = MnistDataset.Load(dataDirectory, MnistSplit.Train);
-        if (samples > train.Count)
-        {
-            throw new ArgumentException($"--samples {samples} is larger than the {train.Count} MNIST training images; pass at most {train.Count}.");
-        }
-
-        using var scope = torch.NewDisposeScope();
-        var real = FidScorer.Statistics(classifier, train.Images.narrow(0, 0, samples), dropRemainder);
-        var fake = FidScorer.Statistics(classifier, GeneratorScoring.Generate(generators.Generators, generators.Weights, latents), dropRemainder);
+        var generators = session.Generators;
+        var real = session.Real;
+        var fake = session.Statistics(generators.Weights);
         double fid = Fid.Distance(real, fake);
         double tvd = Fid.TotalVariation(real, fake);
 

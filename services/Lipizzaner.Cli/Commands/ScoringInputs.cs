@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Lipizzaner.Core.Configuration;
 using Lipizzaner.Core.Data;
@@ -40,6 +41,82 @@ public sealed class GeneratorSet : IDisposable
         {
             generator.Dispose();
         }
+    }
+}
+
+/// <summary>
+/// Everything <c>score</c> and <c>mixture optimize</c> load before scoring: the generators, fixed latent
+/// noise, the classifier and the statistics of the first N training images.
+/// </summary>
+public sealed class ScoringSession : IDisposable
+{
+    private readonly MnistClassifier _classifier;
+    private readonly Tensor _latents;
+    private readonly bool _dropRemainder;
+
+    private ScoringSession(GeneratorSet generators, Tensor latents, MnistClassifier classifier, FeatureStatistics real, bool dropRemainder)
+    {
+        Generators = generators;
+        _latents = latents;
+        _classifier = classifier;
+        Real = real;
+        _dropRemainder = dropRemainder;
+    }
+
+    public GeneratorSet Generators { get; }
+
+    public FeatureStatistics Real { get; }
+
+    public int Samples => (int)_latents.shape[0];
+
+    public static async Task<ScoringSession> OpenAsync(
+        ParseResult parseResult, ScoringOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        TorchSetup.Configure(Math.Max(1, Environment.ProcessorCount));
+        int samples = parseResult.GetValue(options.Samples);
+        bool dropRemainder = parseResult.GetValue(options.DropRemainder);
+        var generators = ScoringInputs.LoadGenerators(
+            parseResult.GetValue(options.PyTorchGenerators) ?? [],
+            parseResult.GetValue(options.Mixture),
+            parseResult.GetValue(options.Network),
+            parseResult.GetValue(options.Weights));
+        Tensor? latents = null;
+        MnistClassifier? classifier = null;
+        try
+        {
+            latents = ScoringInputs.Latents(samples, generators.Spec.LatentSize, parseResult.GetValue(options.Seed), parseResult.GetValue(options.Latents));
+            string dataDirectory = await ScoringInputs.MnistDirectoryAsync(parseResult.GetValue(options.DataDirectory), logger, cancellationToken).ConfigureAwait(false);
+            classifier = await ScoringInputs.LoadClassifierAsync(parseResult.GetValue(options.Classifier), null, dataDirectory, logger, cancellationToken).ConfigureAwait(false);
+            using var train = MnistDataset.Load(dataDirectory, MnistSplit.Train);
+            if (samples > train.Count)
+            {
+                throw new ArgumentException($"--samples {samples} is larger than the {train.Count} MNIST training images; pass at most {train.Count}.");
+            }
+
+            var real = FidScorer.Statistics(classifier, train.Images.narrow(0, 0, samples), dropRemainder);
+            return new ScoringSession(generators, latents, classifier, real, dropRemainder);
+        }
+        catch
+        {
+            generators.Dispose();
+            latents?.Dispose();
+            classifier?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Returns the statistics of the mixture with <paramref name="weights"/> on the session's fixed latent noise.</summary>
+    public FeatureStatistics Statistics(IReadOnlyList<double> weights)
+    {
+        using var scope = torch.NewDisposeScope();
+        return FidScorer.Statistics(_classifier, GeneratorScoring.Generate(Generators.Generators, weights, _latents), _dropRemainder);
+    }
+
+    public void Dispose()
+    {
+        Generators.Dispose();
+        _latents.Dispose();
+        _classifier.Dispose();
     }
 }
 
