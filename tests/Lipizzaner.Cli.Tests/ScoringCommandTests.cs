@@ -35,6 +35,8 @@ public sealed class ScoringCommandTests : IDisposable
         using var json = JsonDocument.Parse(standardOutput);
         Assert.Equal(expected, json.RootElement.GetProperty("fid").GetDouble(), expected * 1e-5);
         Assert.True(json.RootElement.GetProperty("tvd").GetDouble() is > 0.05 and < 0.2);
+        Assert.EndsWith("mnist_cnn.pkl", json.RootElement.GetProperty("classifier").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1.0, json.RootElement.GetProperty("generators").GetProperty("mnist-generator-000.pkl").GetDouble());
     }
 
     [Fact]
@@ -46,6 +48,37 @@ public sealed class ScoringCommandTests : IDisposable
 
         Assert.Equal(LipizzanerCommand.Failure, exitCode);
         Assert.Contains("3 values for 2 generators", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Score_DropRemainderBelowOneBatch_ExplainsWhy()
+    {
+        var (exitCode, output) = await CommandRunner.RunAsync(
+            "score", "--pytorch-generator", Reference("mnist-generator-000.pkl"), "--network", "4lp",
+            "--samples", "50", "--drop-remainder", "--classifier", Reference("mnist_cnn.pkl"));
+
+        Assert.Equal(LipizzanerCommand.Failure, exitCode);
+        Assert.Contains("leaves 0 of 50", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Score_SeedWithLatents_IsRejected()
+    {
+        var (exitCode, output) = await CommandRunner.RunAsync(
+            "score", "--pytorch-generator", Reference("mnist-generator-000.pkl"), "--network", "4lp",
+            "--latents", Reference("latents-seed0-10000x64.f32"), "--seed", "5");
+
+        Assert.Equal(LipizzanerCommand.Failure, exitCode);
+        Assert.Contains("--seed and --latents", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Score_WithoutNetwork_SaysItIsRequired()
+    {
+        var (exitCode, output) = await CommandRunner.RunAsync("score", "--pytorch-generator", Reference("mnist-generator-000.pkl"));
+
+        Assert.Equal(LipizzanerCommand.Failure, exitCode);
+        Assert.Contains("--network is required", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -85,7 +118,7 @@ public sealed class ScoringCommandTests : IDisposable
         double before = json.RootElement.GetProperty("fid_before").GetDouble();
         double after = json.RootElement.GetProperty("fid_after").GetDouble();
         Assert.True(after <= before, $"FID rose from {before} to {after}");
-        Assert.Equal(1.0, json.RootElement.GetProperty("weights").EnumerateArray().Sum(weight => weight.GetDouble()), 1e-9);
+        Assert.Equal(1.0, json.RootElement.GetProperty("weights").EnumerateObject().Sum(weight => weight.Value.GetDouble()), 1e-9);
         Assert.True(File.Exists(Path.Combine(optimized, "mixture.json")));
     }
 
@@ -106,6 +139,10 @@ public sealed class ScoringCommandTests : IDisposable
         var entries = PyTorchStateDict.Read(file);
         Assert.Equal(["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"], entries.Select(entry => entry.Name));
         Assert.True(File.Exists(Path.Combine(exported, "weights.json")));
+
+        var (againExit, againOutput) = await CommandRunner.RunAsync("export", "--mixture", optimized, "--out", exported);
+        Assert.Equal(LipizzanerCommand.Failure, againExit);
+        Assert.Contains("already exists", againOutput, StringComparison.Ordinal);
     }
 
     public void Dispose()

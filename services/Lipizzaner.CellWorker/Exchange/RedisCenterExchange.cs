@@ -14,18 +14,18 @@ namespace Lipizzaner.CellWorker.Exchange;
 /// <summary>Retry and timeout settings of the Redis calls made by <see cref="RedisCenterExchange"/>.</summary>
 public sealed record RedisResilienceOptions
 {
-    /// <summary>Retries after the first attempt; with the defaults a call keeps trying for about 20 s.</summary>
+    /// <summary>Retries after the first attempt. With the defaults, a call keeps retrying for about 20 s (estimate: the sum of the delays).</summary>
     public int MaxRetryAttempts { get; init; } = 8;
 
-    /// <summary>First retry delay; it doubles per retry (with jitter) up to <see cref="MaxRetryDelay"/>.</summary>
+    /// <summary>First retry delay, which doubles per retry (with jitter) up to <see cref="MaxRetryDelay"/>.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(4);
 
-    /// <summary>Limit of one attempt; an attempt that runs past it counts as a transient failure.</summary>
+    /// <summary>Time limit of one attempt. An attempt that runs past it counts as a transient failure.</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Limit of a call with all its retries.</summary>
+    /// <summary>Time limit of a call with all its retries.</summary>
     public TimeSpan TotalTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }
 
@@ -72,8 +72,11 @@ public sealed class RedisCenterExchange : ICenterExchange, IAsyncDisposable
     private readonly ResiliencePipeline _pipeline;
     private int _disposed;
 
-    /// <param name="payloadConnection">A multiplexer used for center traffic only (see remarks).</param>
-    /// <param name="ownsConnection">Whether disposing the exchange disposes <paramref name="payloadConnection"/>.</param>
+    /// <summary>
+    /// Creates an exchange on <paramref name="payloadConnection"/>, a multiplexer used for center
+    /// traffic only (see remarks); disposing the exchange disposes it only when
+    /// <paramref name="ownsConnection"/> is true.
+    /// </summary>
     public RedisCenterExchange(
         IConnectionMultiplexer payloadConnection,
         string runId,
@@ -139,11 +142,6 @@ public sealed class RedisCenterExchange : ICenterExchange, IAsyncDisposable
             throw new UnauthorizedAccessException(
                 $"Redis at {endpoints} rejected the credentials: check the password (and user) of the Redis connection string.",
                 error);
-        }
-        catch (RedisConnectionException error)
-        {
-            throw new RedisConnectionException(
-                error.FailureType, $"Cannot connect to Redis at {endpoints} for run {runId}: {error.FailureType}.", error);
         }
         finally
         {

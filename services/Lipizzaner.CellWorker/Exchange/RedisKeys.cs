@@ -6,7 +6,7 @@ namespace Lipizzaner.CellWorker.Exchange;
 
 /// <summary>
 /// The Redis key schema, defined here and nowhere else. Every key of a run starts with
-/// <c>lpz:{run}:</c>. <c>lpz:{run}:center:{x}:{y}</c> is a hash holding the newest center of the
+/// <c>lpz:{run}:</c>. <c>lpz:{run}:center:{x}:{y}</c> is a hash that contains the newest center of the
 /// cell at (x, y): the fields <see cref="GenerationField"/>, <see cref="Sha256Field"/> (lowercase
 /// hexadecimal SHA-256 of the payload), <see cref="SizeField"/> (payload length in bytes) and
 /// <see cref="PayloadField"/>, always written together.
@@ -20,7 +20,7 @@ public static partial class RedisKeys
     public static readonly RedisValue SizeField = "size";
     public static readonly RedisValue PayloadField = "payload";
 
-    /// <summary>Returns <paramref name="runId"/> when it is 1–64 characters of A–Z, a–z, 0–9, '_' or '-'; throws otherwise.</summary>
+    /// <summary>Returns <paramref name="runId"/> when it is 1–64 characters of A–Z, a–z, 0–9, '_' or '-', and throws <see cref="ArgumentException"/> otherwise.</summary>
     public static string ValidateRunId(string runId)
     {
         ArgumentNullException.ThrowIfNull(runId);
@@ -33,7 +33,7 @@ public static partial class RedisKeys
         return runId;
     }
 
-    /// <summary>The hash holding the newest center of the cell at (<paramref name="x"/>, <paramref name="y"/>).</summary>
+    /// <summary>Returns the key of the hash that contains the newest center of the cell at (<paramref name="x"/>, <paramref name="y"/>).</summary>
     public static RedisKey Center(string runId, int x, int y)
     {
         ValidateRunId(runId);

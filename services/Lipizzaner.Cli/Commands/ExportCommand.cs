@@ -52,6 +52,11 @@ public static class ExportCommand
                 throw new ArgumentException("Pass either --mixture DIR or --checkpoint FILE, not both and not neither.");
             }
 
+            if (Directory.Exists(output.FullName) && Directory.EnumerateFileSystemEntries(output.FullName).Any())
+            {
+                throw new ArgumentException($"Export folder {output.FullName} already exists and is not empty; choose a new --out folder.");
+            }
+
             int result = mixture is not null
                 ? Export(mixture, output, parseResult.GetValue(classifierOption), logger)
                 : ExportCheckpoint(checkpoint!, output, logger);

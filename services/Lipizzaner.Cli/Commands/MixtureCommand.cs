@@ -113,7 +113,8 @@ public static class MixtureCommand
                 ["fid_before"] = before,
                 ["fid_after"] = current,
                 ["accepted"] = accepted,
-                ["weights"] = weights,
+                ["weights"] = generators.Names.Zip(weights).ToDictionary(pair => pair.First, pair => pair.Second),
+                ["classifier"] = session.ClassifierName,
             }));
         }
         else

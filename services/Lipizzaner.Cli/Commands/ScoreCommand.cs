@@ -115,12 +115,14 @@ public static class ScoreCommand
                 ["tvd"] = tvd,
                 ["samples"] = fake.SampleCount,
                 ["drop_remainder"] = dropRemainder,
+                ["classifier"] = session.ClassifierName,
+                ["generators"] = generators.Names.Zip(generators.Weights).ToDictionary(pair => pair.First, pair => pair.Second),
             }));
         }
         else
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"FID {fid:F6}  TVD {tvd:F6}  ({fake.SampleCount} generated samples vs the first {real.SampleCount} training images; generators: {string.Join(", ", generators.Names.Zip(generators.Weights, (name, weight) => $"{name} {weight:F3}"))})"));
+                $"FID {fid:F6}  TVD {tvd:F6}  ({fake.SampleCount} generated samples vs the first {real.SampleCount} training images; generators: {string.Join(", ", generators.Names.Zip(generators.Weights, (name, weight) => $"{name} {weight:F3}"))}; classifier: {session.ClassifierName})"));
         }
 
         return LipizzanerCommand.Success;

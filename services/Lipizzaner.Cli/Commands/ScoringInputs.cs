@@ -69,6 +69,9 @@ public sealed class ScoringSession : IDisposable
 
     public int Samples => (int)_latents.shape[0];
 
+    /// <summary>The classifier's file, or a note that the cached classifier was used, for reports.</summary>
+    public string ClassifierName { get; private init; } = "";
+
     public static async Task<ScoringSession> OpenAsync(
         ParseResult parseResult, ScoringOptions options, ILogger logger, CancellationToken cancellationToken)
     {
@@ -82,11 +85,20 @@ public sealed class ScoringSession : IDisposable
             parseResult.GetValue(options.Weights));
         Tensor? latents = null;
         MnistClassifier? classifier = null;
+        string classifierName = "";
         try
         {
-            latents = ScoringInputs.Latents(samples, generators.Spec.LatentSize, parseResult.GetValue(options.Seed), parseResult.GetValue(options.Latents));
+            var latentsFile = parseResult.GetValue(options.Latents);
+            if (latentsFile is not null && parseResult.GetResult(options.Seed) is { Implicit: false })
+            {
+                throw new ArgumentException("--seed and --latents both choose the latent noise; pass only one.");
+            }
+
+            latents = ScoringInputs.Latents(samples, generators.Spec.LatentSize, parseResult.GetValue(options.Seed), latentsFile);
             string dataDirectory = await ScoringInputs.MnistDirectoryAsync(parseResult.GetValue(options.DataDirectory), logger, cancellationToken).ConfigureAwait(false);
-            classifier = await ScoringInputs.LoadClassifierAsync(parseResult.GetValue(options.Classifier), null, dataDirectory, logger, cancellationToken).ConfigureAwait(false);
+            var classifierFile = parseResult.GetValue(options.Classifier);
+            classifier = await ScoringInputs.LoadClassifierAsync(classifierFile, null, dataDirectory, logger, cancellationToken).ConfigureAwait(false);
+            classifierName = classifierFile?.FullName ?? $"cached ({ClassifierStore.DefaultDirectory})";
             using var train = MnistDataset.Load(dataDirectory, MnistSplit.Train);
             if (samples > train.Count)
             {
@@ -94,7 +106,7 @@ public sealed class ScoringSession : IDisposable
             }
 
             var real = FidScorer.Statistics(classifier, train.Images.narrow(0, 0, samples), dropRemainder);
-            return new ScoringSession(generators, latents, classifier, real, dropRemainder);
+            return new ScoringSession(generators, latents, classifier, real, dropRemainder) { ClassifierName = classifierName };
         }
         catch
         {
@@ -135,6 +147,11 @@ public static class ScoringInputs
         }
 
         GeneratorSet set;
+        if (mixture is not null && network is not null)
+        {
+            throw new ArgumentException("--network applies to --pytorch-generator files; a mixture folder names its own network, so drop --network.");
+        }
+
         if (mixture is not null)
         {
             var (manifest, generators, kind) = MixtureFolder.Read(mixture.FullName, torch.CPU);
@@ -182,7 +199,12 @@ public static class ScoringInputs
     public static NetworkKind ParseNetwork(string? network)
     {
         var names = Enum.GetValues<NetworkKind>().ToDictionary(NetworkFactory.ConfigName);
-        if (network is null || !names.TryGetValue(network, out var kind))
+        if (network is null)
+        {
+            throw new ArgumentException($"--network is required with --pytorch-generator: pass the architecture the generators were saved from ({string.Join(", ", names.Keys)}).");
+        }
+
+        if (!names.TryGetValue(network, out var kind))
         {
             throw new ArgumentException(
                 $"--network '{network}' is invalid; PyTorch generators need the architecture they were saved from: {string.Join(", ", names.Keys)}.");
@@ -218,7 +240,7 @@ public static class ScoringInputs
         return weights.Select(weight => weight / sum).ToArray();
     }
 
-    /// <summary>Returns latent vectors: the first rows of <paramref name="latentsFile"/>, or <c>manual_seed(seed)</c> then <c>randn</c>, which matches PyTorch's stream.</summary>
+    /// <summary>Returns latent vectors: the first <paramref name="samples"/> rows of <paramref name="latentsFile"/>, or <c>manual_seed(seed)</c> then <c>randn</c>, which matches PyTorch's stream.</summary>
     public static Tensor Latents(int samples, int latentSize, int seed, FileInfo? latentsFile)
     {
         if (samples < MnistClassifier.FeatureCount)

@@ -37,6 +37,13 @@ public sealed class FidScorer : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         long count = dropRemainder ? images.shape[0] / OriginalBatchSize * OriginalBatchSize : images.shape[0];
+        if (count < MnistClassifier.FeatureCount)
+        {
+            throw new ArgumentException(dropRemainder
+                ? $"FID needs at least {MnistClassifier.FeatureCount} samples, but dropping the remainder of batches of {OriginalBatchSize} leaves {count} of {images.shape[0]}. Use at least {OriginalBatchSize} samples, or all samples."
+                : $"FID needs at least {MnistClassifier.FeatureCount} samples (one per classifier logit); got {count}.");
+        }
+
         // The classifier stays on the CPU; generated images may come from a GPU.
         // NOTE: the GPU path of training and scoring has not been run on a GPU yet.
         var resized = ImageResize.ToSide(images.narrow(0, 0, count).cpu(), MnistClassifier.ImageSide);
