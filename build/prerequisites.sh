@@ -5,7 +5,9 @@
 #   g++, patchelf     patch TorchSharp's native library on systems without GLIBCXX_3.4.32
 #   fonts-dejavu-core text in the FID plot (SkiaSharp reads fonts from /usr/share/fonts)
 # The tests also need Debian's PyTorch (python3-torch, run as /usr/bin/python3), which reads and
-# writes the state-dict files that the interoperability tests exchange with our code.
+# writes the state-dict files that the interoperability tests exchange with our code, redis-server
+# and the S3-protocol server s3rver (npm, installed into build/s3rver by its install script), which
+# the storage adapters' tests start on 127.0.0.1.
 
 lipizzaner_missing_packages() {
   local missing=()
@@ -29,9 +31,11 @@ lipizzaner_install() {
 
 lipizzaner_ensure_test_prerequisites() {
   lipizzaner_ensure_prerequisites || return 1
-  if ! /usr/bin/python3 -c "import torch" >/dev/null 2>&1; then
-    lipizzaner_install python3-torch
-  fi
+  local missing=()
+  /usr/bin/python3 -c "import torch" >/dev/null 2>&1 || missing+=(python3-torch)
+  [[ -x /usr/bin/redis-server ]] || missing+=(redis-server)
+  [[ ${#missing[@]} -eq 0 ]] || lipizzaner_install "${missing[@]}"
+  bash "$(dirname "${BASH_SOURCE[0]}")/s3rver/install.sh" >/dev/null
 }
 
 lipizzaner_ensure_prerequisites() {

@@ -1,0 +1,166 @@
+namespace Lipizzaner.Core.Coordination;
+
+public enum CellLeaseState
+{
+    /// <summary>No worker holds the cell: it was never leased, or its lease expired.</summary>
+    Free,
+
+    /// <summary>A worker holds an unexpired lease.</summary>
+    Leased,
+
+    /// <summary>The cell finished all its generations.</summary>
+    Completed,
+}
+
+/// <summary>A worker's claim on one cell until <see cref="ExpiresAt"/>; <see cref="Epoch"/> grows with every new lease of the cell.</summary>
+public sealed record CellLease(int CellIndex, string WorkerId, long Epoch, DateTimeOffset ExpiresAt);
+
+/// <summary>What the coordinator knows about one cell.</summary>
+public sealed record CellStatus(int CellIndex, CellLeaseState State, string? WorkerId, int Generation, bool Expired);
+
+/// <summary>
+/// Leases of the grid's cells to workers. A lease lasts <c>leaseDuration</c> unless its worker
+/// renews it by heartbeat; an expired lease frees the cell for another worker, which resumes it from
+/// its newest checkpoint. Epochs fence stale workers: a renewal, progress report or completion that
+/// carries an old epoch is rejected, so a worker that lost its lease cannot overwrite its successor.
+/// Thread-safe; every clock reading comes from the given <see cref="TimeProvider"/>.
+/// </summary>
+public sealed class LeaseTable
+{
+    private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
+    private readonly Entry[] _cells;
+
+    public LeaseTable(int cellCount, TimeSpan leaseDuration, TimeProvider time)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(cellCount, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(leaseDuration, TimeSpan.Zero);
+        ArgumentNullException.ThrowIfNull(time);
+        LeaseDuration = leaseDuration;
+        _time = time;
+        _cells = Enumerable.Range(0, cellCount).Select(_ => new Entry()).ToArray();
+    }
+
+    public TimeSpan LeaseDuration { get; }
+
+    public int CellCount => _cells.Length;
+
+    /// <summary>
+    /// Leases a free cell to <paramref name="workerId"/>: never-leased cells first in index order, then
+    /// cells whose lease expired. Returns null when every cell is leased or completed.
+    /// </summary>
+    public CellLease? TryAcquire(string workerId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            int cell = Array.FindIndex(_cells, entry => entry.State == CellLeaseState.Free && entry.Epoch == 0);
+            if (cell < 0)
+            {
+                cell = Array.FindIndex(_cells, entry => IsExpired(entry, now));
+            }
+
+            if (cell < 0)
+            {
+                return null;
+            }
+
+            var entry = _cells[cell];
+            entry.State = CellLeaseState.Leased;
+            entry.WorkerId = workerId;
+            entry.Epoch++;
+            entry.ExpiresAt = now + LeaseDuration;
+            return new CellLease(cell, workerId, entry.Epoch, entry.ExpiresAt);
+        }
+    }
+
+    /// <summary>Extends the lease by <see cref="LeaseDuration"/>; returns null when the worker no longer holds it.</summary>
+    public CellLease? Renew(CellLease lease)
+    {
+        lock (_gate)
+        {
+            var entry = Holding(lease);
+            if (entry is null)
+            {
+                return null;
+            }
+
+            entry.ExpiresAt = _time.GetUtcNow() + LeaseDuration;
+            return lease with { ExpiresAt = entry.ExpiresAt };
+        }
+    }
+
+    /// <summary>Records that the cell finished <paramref name="generation"/> generations; false when the lease is lost.</summary>
+    public bool ReportProgress(CellLease lease, int generation)
+    {
+        lock (_gate)
+        {
+            var entry = Holding(lease);
+            if (entry is null)
+            {
+                return false;
+            }
+
+            entry.Generation = Math.Max(entry.Generation, generation);
+            return true;
+        }
+    }
+
+    /// <summary>Marks the cell completed; false when the lease is lost (another worker will finish it).</summary>
+    public bool Complete(CellLease lease, int generation)
+    {
+        lock (_gate)
+        {
+            var entry = Holding(lease);
+            if (entry is null)
+            {
+                return false;
+            }
+
+            entry.Generation = Math.Max(entry.Generation, generation);
+            entry.State = CellLeaseState.Completed;
+            return true;
+        }
+    }
+
+    public IReadOnlyList<CellStatus> Snapshot()
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            return _cells
+                .Select((entry, index) => new CellStatus(
+                    index, IsExpired(entry, now) ? CellLeaseState.Free : entry.State, entry.WorkerId, entry.Generation, IsExpired(entry, now)))
+                .ToList();
+        }
+    }
+
+    private Entry? Holding(CellLease lease)
+    {
+        if (lease.CellIndex < 0 || lease.CellIndex >= _cells.Length)
+        {
+            return null;
+        }
+
+        var entry = _cells[lease.CellIndex];
+        bool current = entry.State == CellLeaseState.Leased && entry.Epoch == lease.Epoch && entry.WorkerId == lease.WorkerId;
+        return current && !IsExpired(entry, _time.GetUtcNow()) ? entry : null;
+    }
+
+    private static bool IsExpired(Entry entry, DateTimeOffset now) =>
+        entry.State == CellLeaseState.Leased && now >= entry.ExpiresAt;
+
+    private sealed class Entry
+    {
+        public CellLeaseState State { get; set; }
+
+        public string? WorkerId { get; set; }
+
+        public long Epoch { get; set; }
+
+        public DateTimeOffset ExpiresAt { get; set; }
+
+        public int Generation { get; set; }
+    }
+}
