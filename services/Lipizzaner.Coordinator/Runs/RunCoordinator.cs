@@ -1,0 +1,438 @@
+using Lipizzaner.Coordinator.Distribution;
+using Lipizzaner.Core.Configuration;
+using Lipizzaner.Core.Coordination;
+using Lipizzaner.Core.Grid;
+using Lipizzaner.ServiceDefaults;
+using Microsoft.Extensions.Options;
+
+namespace Lipizzaner.Coordinator.Runs;
+
+/// <summary>
+/// State of every run created on this coordinator and of the one active run: registration, the grid, cell leases and
+/// how the run ends. One run is active (pending or running) at a time; a new one can be created
+/// once it ended. Every method is thread-safe; every clock reading comes from the injected
+/// <see cref="TimeProvider"/>.
+/// </summary>
+// NOTE: runs, registrations and leases live in this process's memory, so a coordinator restart
+// loses the run; they must move to Redis (keys with TTLs, as the architecture describes) so the
+// coordinator survives its own restart.
+public sealed class RunCoordinator
+{
+    private const int _maxWorkerIdLength = 128;
+    private const int _maxCapacity = 4096;
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Run> _runs = new(StringComparer.Ordinal);
+    private readonly DistributionOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RunCoordinator> _logger;
+    private Run? _active;
+
+    public RunCoordinator(IOptions<DistributionOptions> options, TimeProvider time, ILogger<RunCoordinator> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Creates a run from its YAML configuration; refused while another run is active.</summary>
+    public Reply<RunCreated> Create(string yamlText)
+    {
+        if (string.IsNullOrWhiteSpace(yamlText))
+        {
+            return Reply.Fail<RunCreated>(Outcome.Invalid, "The request body must be the run's YAML configuration; it is empty.");
+        }
+
+        LipizzanerConfig config;
+        try
+        {
+            config = ConfigLoader.Load(yamlText, [], "the request body").Config;
+        }
+        catch (ConfigException exception)
+        {
+            return Reply.Fail<RunCreated>(Outcome.Invalid, exception.Message);
+        }
+
+        lock (_gate)
+        {
+            if (_active is { } active && !IsEnded(active.State))
+            {
+                return Reply.Fail<RunCreated>(Outcome.Conflict,
+                    $"Run {active.Id} is still {Name(active.State)}; the coordinator runs one run at a time.");
+            }
+
+            var now = _time.GetUtcNow();
+            var run = new Run(Guid.CreateVersion7(now).ToString("N"), config, now + _options.RegistrationTimeout);
+            _runs[run.Id] = run;
+            _active = run;
+            CoordinatorLog.RunCreated(_logger, run.Id, _options.MinClients, run.RegistrationDeadline);
+            return Reply.Success(new RunCreated(run.Id, run.State, run.RegistrationDeadline));
+        }
+    }
+
+    /// <summary>
+    /// Registers a worker's capacity. The grid is built as soon as <see cref="DistributionOptions.MinClients"/>
+    /// cells of capacity are registered; later registrations are accepted (those workers take over
+    /// cells whose lease expired) but do not change the grid.
+    /// </summary>
+    public Reply<WorkerRegistered> Register(string runId, WorkerRegistration registration)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        string? problem = CheckWorkerId(registration.WorkerId)
+            ?? (registration.Capacity is < 1 or > _maxCapacity
+                ? $"capacity is {registration.Capacity}; it must be between 1 and {_maxCapacity} cells."
+                : null);
+        if (problem is not null)
+        {
+            return Reply.Fail<WorkerRegistered>(Outcome.Invalid, problem);
+        }
+
+        string workerId = registration.WorkerId!;
+        lock (_gate)
+        {
+            var (run, failure) = Find<WorkerRegistered>(runId);
+            if (run is null)
+            {
+                return failure;
+            }
+
+            CheckRegistrationDeadline(run);
+            if (IsEnded(run.State))
+            {
+                return Reply.Fail<WorkerRegistered>(Outcome.Conflict, $"Run {run.Id} is {Name(run.State)}: {run.Reason}");
+            }
+
+            run.Workers[workerId] = registration.Capacity;
+            int registered = run.Workers.Values.Sum();
+            CoordinatorLog.WorkerRegistered(_logger, run.Id, workerId, registration.Capacity, registered);
+            LipizzanerMetrics.WorkersRegistered.Add(1);
+            if (run.State == RunState.Pending && registered >= _options.MinClients)
+            {
+                BuildGrid(run, registered);
+            }
+
+            return Reply.Success(
+                new WorkerRegistered(run.Id, workerId, registration.Capacity, registered, run.State, GridOf(run)));
+        }
+    }
+
+    /// <summary>Leases a free cell to a registered worker; no content while none is free or the grid is not built yet.</summary>
+    public Reply<LeaseView> Lease(string runId, LeaseRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (CheckWorkerId(request.WorkerId) is { } problem)
+        {
+            return Reply.Fail<LeaseView>(Outcome.Invalid, problem);
+        }
+
+        string workerId = request.WorkerId!;
+        lock (_gate)
+        {
+            var (run, failure) = Find<LeaseView>(runId);
+            if (run is null)
+            {
+                return failure;
+            }
+
+            CheckRegistrationDeadline(run);
+            if (IsEnded(run.State))
+            {
+                return Reply.Fail<LeaseView>(Outcome.Conflict, $"Run {run.Id} is {Name(run.State)}: {run.Reason}");
+            }
+
+            if (!run.Workers.TryGetValue(workerId, out int capacity))
+            {
+                return Reply.Fail<LeaseView>(Outcome.Conflict,
+                    $"Worker {workerId} is not registered with run {run.Id}; register it at /runs/{run.Id}/workers first.");
+            }
+
+            if (run.State == RunState.Pending)
+            {
+                return Reply.Empty<LeaseView>("The grid is not built yet.");
+            }
+
+            int held = run.Leases!.Snapshot().Count(cell => cell.State == CellLeaseState.Leased && cell.WorkerId == workerId);
+            if (held >= capacity)
+            {
+                return Reply.Empty<LeaseView>($"Worker {workerId} already holds {held} leases, its capacity.");
+            }
+
+            if (run.Leases.TryAcquire(workerId) is not { } lease)
+            {
+                return Reply.Empty<LeaseView>("No cell is free.");
+            }
+
+            CoordinatorLog.LeaseGranted(_logger, run.Id, lease.CellIndex, workerId, lease.Epoch);
+            return Reply.Success(View(run, lease));
+        }
+    }
+
+    /// <summary>Renews a lease; a conflict when the worker no longer holds it or the run ended.</summary>
+    public Reply<LeaseView> Heartbeat(string runId, int cell, LeaseCall call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        return WithLease(runId, cell, call.WorkerId, call.Epoch, "heartbeat", (run, lease) =>
+            run.Leases!.Renew(lease) is { } renewed ? View(run, renewed) : null);
+    }
+
+    /// <summary>Records the generations a cell finished.</summary>
+    public Reply<LeaseView> Progress(string runId, int cell, ProgressReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        if (report.Generation < 0)
+        {
+            return Reply.Fail<LeaseView>(Outcome.Invalid, $"generation is {report.Generation}; it must be zero or more.");
+        }
+
+        return WithLease(runId, cell, report.WorkerId, report.Epoch, "progress", (run, lease) =>
+            run.Leases!.ReportProgress(lease, report.Generation) ? View(run, lease) : null);
+    }
+
+    /// <summary>Marks a cell completed with its final FID and applies the run policy at once.</summary>
+    public Reply<LeaseView> Complete(string runId, int cell, CompletionReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        if (report.Generation < 0 || !double.IsFinite(report.Fid) || report.Fid < 0)
+        {
+            return Reply.Fail<LeaseView>(Outcome.Invalid,
+                $"generation ({report.Generation}) must be zero or more and fid ({report.Fid}) a finite number of at least 0.");
+        }
+
+        return WithLease(runId, cell, report.WorkerId, report.Epoch, "completion", (run, lease) =>
+        {
+            if (!run.Leases!.Complete(lease, report.Generation))
+            {
+                return null;
+            }
+
+            run.Fids[cell] = report.Fid;
+            LipizzanerMetrics.CellFid.Record(report.Fid,
+                new KeyValuePair<string, object?>("run", run.Id), new KeyValuePair<string, object?>("cell", cell));
+            CoordinatorLog.CellCompleted(_logger, run.Id, cell, lease.WorkerId, report.Generation, report.Fid);
+
+            // Starts the straggler clock at the completion that reaches the finish proportion.
+            ApplyPolicy(run);
+            return View(run, lease);
+        });
+    }
+
+    public Reply<RunView> Get(string runId)
+    {
+        lock (_gate)
+        {
+            var (run, failure) = Find<RunView>(runId);
+            if (run is null)
+            {
+                return failure;
+            }
+
+            var fids = run.Fids;
+            var cells = run.Leases is null
+                ? []
+                : run.Leases.Snapshot().Select(status =>
+                {
+                    var (x, y) = run.Topology!.Coordinates(status.CellIndex);
+                    return new CellView(status.CellIndex, x, y, status.State,
+                        status.State == CellLeaseState.Free ? null : status.WorkerId, status.Generation,
+                        fids.TryGetValue(status.CellIndex, out double fid) ? fid : null);
+                }).ToList();
+            return Reply.Success(new RunView(run.Id, run.State, run.Reason, run.Config.Trainer.NIterations,
+                run.Workers.Values.Sum(), run.RegistrationDeadline, GridOf(run), cells));
+        }
+    }
+
+    /// <summary>The completed cell with the lowest FID, once the run ended.</summary>
+    public Reply<RunResults> Results(string runId)
+    {
+        lock (_gate)
+        {
+            var (run, failure) = Find<RunResults>(runId);
+            if (run is null)
+            {
+                return failure;
+            }
+
+            if (!IsEnded(run.State))
+            {
+                return Reply.Fail<RunResults>(Outcome.Conflict, $"Run {run.Id} is still {Name(run.State)}; results come once it ends.");
+            }
+
+            if (run.Fids.Count == 0)
+            {
+                return Reply.Fail<RunResults>(Outcome.Conflict, $"Run {run.Id} is {Name(run.State)} and no cell reported a FID: {run.Reason}");
+            }
+
+            var best = run.Fids.MinBy(pair => (pair.Value, pair.Key));
+            var (x, y) = run.Topology!.Coordinates(best.Key);
+            return Reply.Success(new RunResults(run.Id, run.State, best.Key, x, y, best.Value));
+        }
+    }
+
+    /// <summary>
+    /// Applies the registration timeout and the run policy to the active run and records the lease
+    /// gauges; called periodically by <see cref="RunPolicyService"/>.
+    /// </summary>
+    public void Evaluate()
+    {
+        lock (_gate)
+        {
+            if (_active is not { } run || IsEnded(run.State))
+            {
+                return;
+            }
+
+            try
+            {
+                CheckRegistrationDeadline(run);
+                if (run.State == RunState.Running)
+                {
+                    ApplyPolicy(run);
+                }
+            }
+            catch (Exception exception) when (exception is InvalidOperationException or ArgumentException)
+            {
+                CoordinatorLog.PolicyFailed(_logger, run.Id, exception);
+            }
+        }
+    }
+
+    private Reply<LeaseView> WithLease(
+        string runId, int cell, string? workerId, long epoch, string operation, Func<Run, CellLease, LeaseView?> action)
+    {
+        if (CheckWorkerId(workerId) is { } problem)
+        {
+            return Reply.Fail<LeaseView>(Outcome.Invalid, problem);
+        }
+
+        lock (_gate)
+        {
+            var (run, failure) = Find<LeaseView>(runId);
+            if (run is null)
+            {
+                return failure;
+            }
+
+            if (run.State != RunState.Running)
+            {
+                return Reply.Fail<LeaseView>(Outcome.Conflict,
+                    $"Run {run.Id} is {Name(run.State)}{(run.Reason is null ? "" : ": " + run.Reason)}; stop working on cell {cell}.");
+            }
+
+            if (cell < 0 || cell >= run.Leases!.CellCount)
+            {
+                return Reply.Fail<LeaseView>(Outcome.NotFound, $"Run {run.Id} has no cell {cell}; its grid has {run.Leases!.CellCount} cells.");
+            }
+
+            var view = action(run, new CellLease(cell, workerId!, epoch, default));
+            if (view is null)
+            {
+                CoordinatorLog.LeaseLost(_logger, run.Id, cell, workerId!, epoch, operation);
+                return Reply.Fail<LeaseView>(Outcome.Conflict,
+                    $"Worker {workerId} no longer holds cell {cell} of run {run.Id} at epoch {epoch}; stop working on it.");
+            }
+
+            return Reply.Success(view);
+        }
+    }
+
+    private void BuildGrid(Run run, int registered)
+    {
+        var (width, height) = GridShape.Largest(Math.Min(registered, _options.MaxClients), _options.MaxAspectRatio);
+        run.Topology = new GridTopology(width, height);
+        run.Leases = new LeaseTable(width * height, _options.LeaseDuration, _time);
+        run.Policy = new RunPolicy(_options.FinishProportion, _options.StragglerTimeout, _options.MaxDeadCells, _time);
+        run.State = RunState.Running;
+        CoordinatorLog.GridBuilt(_logger, run.Id, width, height, registered);
+    }
+
+    private void CheckRegistrationDeadline(Run run)
+    {
+        if (run.State != RunState.Pending || _time.GetUtcNow() < run.RegistrationDeadline)
+        {
+            return;
+        }
+
+        int registered = run.Workers.Values.Sum();
+        End(run, RunState.Failed,
+            $"The registration timeout of {_options.RegistrationTimeout.TotalSeconds:F0} s passed with {registered} cells of "
+            + $"capacity from {run.Workers.Count} workers registered; MinClients requires at least {_options.MinClients}.");
+    }
+
+    private void ApplyPolicy(Run run)
+    {
+        var cells = run.Leases!.Snapshot();
+        var tags = new KeyValuePair<string, object?>("run", run.Id);
+        LipizzanerMetrics.LeasesActive.Record(cells.Count(cell => cell.State == CellLeaseState.Leased), tags);
+        LipizzanerMetrics.CellsDead.Record(cells.Count(cell => cell.Expired), tags);
+
+        var decision = run.Policy!.Evaluate(cells);
+        switch (decision.Kind)
+        {
+            case RunDecisionKind.Completed:
+            case RunDecisionKind.FinishedWithStragglers:
+                End(run, RunState.Completed, decision.Reason);
+                break;
+            case RunDecisionKind.Aborted:
+                End(run, RunState.Aborted, decision.Reason);
+                break;
+            case RunDecisionKind.Continue:
+            default:
+                break;
+        }
+    }
+
+    private void End(Run run, RunState state, string reason)
+    {
+        run.State = state;
+        run.Reason = reason;
+        LipizzanerMetrics.RunsEnded.Add(1, new KeyValuePair<string, object?>("state", Name(state)));
+        CoordinatorLog.RunEnded(_logger, run.Id, state, reason);
+    }
+
+    private (Run? Run, Reply<T> Failure) Find<T>(string runId) =>
+        _runs.TryGetValue(runId, out var run)
+            ? (run, default)
+            : (null, Reply.Fail<T>(Outcome.NotFound, $"No run {runId} is known to this coordinator."));
+
+    private static string? CheckWorkerId(string? workerId) =>
+        string.IsNullOrWhiteSpace(workerId) ? "worker_id is missing; it names the worker."
+        : workerId.Length > _maxWorkerIdLength ? $"worker_id has {workerId.Length} characters; at most {_maxWorkerIdLength} are allowed."
+        : null;
+
+    private static LeaseView View(Run run, CellLease lease)
+    {
+        var (x, y) = run.Topology!.Coordinates(lease.CellIndex);
+        return new LeaseView(lease.CellIndex, x, y, lease.WorkerId, lease.Epoch, lease.ExpiresAt);
+    }
+
+    private static GridView? GridOf(Run run) =>
+        run.Topology is { } topology ? new GridView(topology.Width, topology.Height) : null;
+
+    private static bool IsEnded(RunState state) => state is RunState.Completed or RunState.Aborted or RunState.Failed;
+
+    private static string Name(RunState state) => state.ToString().ToLowerInvariant();
+
+    private sealed class Run(string id, LipizzanerConfig config, DateTimeOffset registrationDeadline)
+    {
+        public string Id { get; } = id;
+
+        public LipizzanerConfig Config { get; } = config;
+
+        public DateTimeOffset RegistrationDeadline { get; } = registrationDeadline;
+
+        public RunState State { get; set; } = RunState.Pending;
+
+        public string? Reason { get; set; }
+
+        public Dictionary<string, int> Workers { get; } = new(StringComparer.Ordinal);
+
+        public GridTopology? Topology { get; set; }
+
+        public LeaseTable? Leases { get; set; }
+
+        public RunPolicy? Policy { get; set; }
+
+        public Dictionary<int, double> Fids { get; } = [];
+    }
+}

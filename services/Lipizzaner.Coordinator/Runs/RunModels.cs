@@ -1,0 +1,77 @@
+using Lipizzaner.Core.Coordination;
+
+namespace Lipizzaner.Coordinator.Runs;
+
+// Request and response bodies; JSON names are snake_case (worker_id, expires_at, best_cell).
+
+public enum RunState
+{
+    /// <summary>Waiting for workers to register enough capacity.</summary>
+    Pending,
+
+    /// <summary>The grid is built; cells are leased and trained.</summary>
+    Running,
+
+    /// <summary>Every cell completed, or enough did and the straggler timeout passed.</summary>
+    Completed,
+
+    /// <summary>Too many cells were dead at once; checkpoints are kept for a resume.</summary>
+    Aborted,
+
+    /// <summary>The run never started: too little capacity registered in time.</summary>
+    Failed,
+}
+
+public sealed record RunCreated(string RunId, RunState State, DateTimeOffset RegistrationDeadline);
+
+public sealed record WorkerRegistration(string? WorkerId, int Capacity);
+
+public sealed record WorkerRegistered(string RunId, string WorkerId, int Capacity, int RegisteredCapacity, RunState State, GridView? Grid);
+
+public sealed record LeaseRequest(string? WorkerId);
+
+public sealed record LeaseCall(string? WorkerId, long Epoch);
+
+public sealed record ProgressReport(string? WorkerId, long Epoch, int Generation);
+
+public sealed record CompletionReport(string? WorkerId, long Epoch, int Generation, double Fid);
+
+public sealed record LeaseView(int Cell, int X, int Y, string WorkerId, long Epoch, DateTimeOffset ExpiresAt);
+
+public sealed record GridView(int Width, int Height);
+
+public sealed record CellView(int Cell, int X, int Y, CellLeaseState State, string? WorkerId, int Generation, double? Fid);
+
+public sealed record RunView(
+    string RunId,
+    RunState State,
+    string? Reason,
+    int Generations,
+    int RegisteredCapacity,
+    DateTimeOffset RegistrationDeadline,
+    GridView? Grid,
+    IReadOnlyList<CellView> Cells);
+
+public sealed record RunResults(string RunId, RunState State, int BestCell, int X, int Y, double Fid);
+
+/// <summary>How an operation ended, mapped to an HTTP status by the endpoints.</summary>
+public enum Outcome
+{
+    Ok,
+    NoContent,
+    Invalid,
+    NotFound,
+    Conflict,
+}
+
+/// <summary>Result of an operation: a value on success, otherwise the outcome and a sentence with the reason.</summary>
+public readonly record struct Reply<T>(Outcome Outcome, T? Value, string? Problem);
+
+public static class Reply
+{
+    public static Reply<T> Success<T>(T value) => new(Outcome.Ok, value, null);
+
+    public static Reply<T> Empty<T>(string reason) => new(Outcome.NoContent, default, reason);
+
+    public static Reply<T> Fail<T>(Outcome outcome, string problem) => new(outcome, default, problem);
+}
