@@ -1,3 +1,5 @@
+using Lipizzaner.Core.Networks;
+
 namespace Lipizzaner.Core.Configuration;
 
 /// <summary>Checks that involve more than one key, run after every key is bound.</summary>
@@ -48,6 +50,43 @@ internal static class ConfigChecks
         if (config.Network.Randomized && config.Network.Loss != LossKind.Mustangs)
         {
             warnings.Add("network.randomized: true has no effect unless network.loss is mustangs");
+        }
+
+        CheckImageFolder(config, invalidPaths, locate, errors);
+    }
+
+    /// <summary>Checks the keys that <c>dataloader.dataset_name: image_folder</c> reads.</summary>
+    private static void CheckImageFolder(
+        LipizzanerConfig config, IReadOnlySet<string> invalidPaths, Func<string, string> locate, List<string> errors)
+    {
+        var data = config.DataLoader;
+        if (data.DatasetName != "image_folder" || invalidPaths.Contains("dataloader.dataset_name"))
+        {
+            return;
+        }
+
+        if (!invalidPaths.Contains("dataloader.path") && string.IsNullOrWhiteSpace(data.Path))
+        {
+            errors.Add("dataloader.path: an empty value is invalid; expected a folder of JPEG or PNG images, which "
+                + "dataloader.dataset_name image_folder requires" + locate("dataloader.path"));
+        }
+
+        if (!invalidPaths.Contains("trainer.params.score.enabled") && config.Trainer.Params.Score.Enabled)
+        {
+            errors.Add("trainer.params.score.enabled: true is invalid with dataloader.dataset_name image_folder; "
+                + "FID here uses a classifier trained on MNIST digits and does not apply to other images, so set "
+                + "trainer.params.score.enabled: false" + locate("trainer.params.score.enabled"));
+        }
+
+        if (!invalidPaths.Contains("dataloader.image_size") && !invalidPaths.Contains("network.name"))
+        {
+            int side = NetworkFactory.Spec(config.Network.Name).ImageSide;
+            if (data.ImageSize != 0 && data.ImageSize != side)
+            {
+                errors.Add($"dataloader.image_size: {data.ImageSize} is invalid; expected 0 (the network's size) or "
+                    + $"{side}, the image side of network.name {NetworkFactory.ConfigName(config.Network.Name)}"
+                    + locate("dataloader.image_size"));
+            }
         }
     }
 

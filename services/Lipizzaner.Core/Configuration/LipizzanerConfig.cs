@@ -127,7 +127,7 @@ public sealed class OptimizeMixtureSettings
 
 public sealed class DataLoaderSettings
 {
-    /// <summary>Data set; only <c>mnist</c> is implemented.</summary>
+    /// <summary>Data set: <c>mnist</c>, or <c>image_folder</c> for the JPEG and PNG files under <see cref="Path"/>.</summary>
     public string DatasetName { get; set; } = "mnist";
 
     public int BatchSize { get; set; } = 100;
@@ -143,6 +143,43 @@ public sealed class DataLoaderSettings
 
     /// <summary>Folder with the four MNIST IDX files; empty means the verified download cache (addition).</summary>
     public string DataDir { get; set; } = "";
+
+    /// <summary>With <c>image_folder</c>: folder of images, or of class sub-folders of images (addition).</summary>
+    public string Path { get; set; } = "";
+
+    /// <summary>With <c>image_folder</c>: image side in pixels; 0 means the network's (addition).</summary>
+    public int ImageSize { get; set; }
+
+    /// <summary>With <c>image_folder</c>: how non-square images become square (addition).</summary>
+    public ImageResizePolicy ResizePolicy { get; set; } = ImageResizePolicy.CenterCrop;
+
+    /// <summary>With <c>image_folder</c>: an undecodable file is an error instead of a warning (addition).</summary>
+    public bool Strict { get; set; }
+
+    /// <summary>SMOTE to this many times the number of images, originals included; 0 or 1 means off.</summary>
+    public int SmoteAugmentationTimes { get; set; }
+
+    /// <summary>Nearest neighbours of the same class that SMOTE interpolates towards.</summary>
+    public int SmoteNeighbours { get; set; } = 5;
+
+    /// <summary>Originals plus this many minus one noisy copies of each; 0 or 1 means off.</summary>
+    public int GaussianAugmentationTimes { get; set; }
+
+    /// <summary>Mean of the added noise, in the [-1, 1] pixel scale.</summary>
+    public double GaussianAugmentationMean { get; set; }
+
+    /// <summary>Standard deviation of the added noise, in the [-1, 1] pixel scale.</summary>
+    public double GaussianAugmentationStd { get; set; }
+}
+
+/// <summary>How an image folder's non-square images become square.</summary>
+public enum ImageResizePolicy
+{
+    /// <summary>Keep the central square.</summary>
+    CenterCrop,
+
+    /// <summary>Keep the whole image on a black square.</summary>
+    Pad,
 }
 
 public sealed class NetworkSettings

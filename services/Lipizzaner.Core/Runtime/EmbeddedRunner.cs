@@ -70,7 +70,7 @@ public sealed class EmbeddedRunner
         var store = new FolderCheckpointStore(folder.CheckpointsDirectory, _topology);
         var exchange = new InMemoryCenterExchange();
 
-        using var training = TrainingData.FromMnist(_resources.Train, NetworkFactory.Spec(_config.Network.Name).ImageSide, _device);
+        using var training = _resources.CreateTrainingData(NetworkFactory.Spec(_config.Network.Name).ImageSide, _device);
         var scoreStatistics = RealStatistics(_config.Trainer.Params.Score.ScoreSampleSize);
         var cells = new List<CellTrainer>();
         var scorers = new List<FidScorer>();

@@ -1,28 +1,49 @@
 using Lipizzaner.Core.Configuration;
 using Lipizzaner.Core.Data;
 using Lipizzaner.Core.IO;
+using Lipizzaner.Core.Networks;
 using Lipizzaner.Core.Scoring;
 using Microsoft.Extensions.Logging;
+using TorchSharp;
 
 namespace Lipizzaner.Core.Runtime;
 
 /// <summary>
 /// What a run reads before training: the MNIST training set and, when scoring is on, the FID
-/// classifier (the cached one, trained on first use).
+/// classifier (the cached one, trained on first use); or, for <c>dataloader.dataset_name: image_folder</c>,
+/// the preprocessed and oversampled images of a folder.
 /// </summary>
 public sealed class RunResources : IDisposable
 {
     private readonly bool _ownsResources;
+    private readonly MnistDataset? _train;
+    private readonly torch.Tensor? _folderImages;
 
     private RunResources(MnistDataset train, MnistClassifier? classifier, ClassifierInfo? classifierInfo, bool ownsResources = true)
     {
-        Train = train;
+        _train = train;
         Classifier = classifier;
         ClassifierInfo = classifierInfo;
         _ownsResources = ownsResources;
     }
 
-    public MnistDataset Train { get; }
+    private RunResources(torch.Tensor folderImages, int side)
+    {
+        _folderImages = folderImages;
+        FolderImageSide = side;
+        _ownsResources = true;
+    }
+
+    /// <summary>The MNIST training set.</summary>
+    /// <exception cref="InvalidOperationException">The run trains on an image folder.</exception>
+    public MnistDataset Train => _train ?? throw new InvalidOperationException(
+        "This run trains on an image folder, which has no MNIST training set.");
+
+    /// <summary>Whether the run trains on an image folder instead of MNIST.</summary>
+    public bool IsImageFolder => _folderImages is not null;
+
+    /// <summary>Image side of the image-folder training set; 0 for MNIST.</summary>
+    public int FolderImageSide { get; }
 
     public MnistClassifier? Classifier { get; }
 
@@ -44,10 +65,16 @@ public sealed class RunResources : IDisposable
     public static async Task<RunResources> LoadAsync(
         LipizzanerConfig config, string? classifierDirectory, string? pytorchClassifier, ILogger logger, CancellationToken cancellationToken)
     {
+        if (config.DataLoader.DatasetName == "image_folder")
+        {
+            return LoadImageFolder(config, ImageCache.DefaultDirectory, logger);
+        }
+
         if (config.DataLoader.DatasetName != "mnist")
         {
             throw new NotSupportedException(
-                $"dataloader.dataset_name '{config.DataLoader.DatasetName}' is not supported by the embedded runner; use 'mnist'.");
+                $"dataloader.dataset_name '{config.DataLoader.DatasetName}' is not supported by the embedded runner; "
+                + "use 'mnist' or 'image_folder'.");
         }
 
         string dataDirectory = await ResolveMnistDirectoryAsync(config.DataLoader.DataDir, logger, cancellationToken).ConfigureAwait(false);
@@ -72,6 +99,57 @@ public sealed class RunResources : IDisposable
             train.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Loads <c>dataloader.path</c> at the network's image side (cached in <paramref name="cacheDirectory"/>,
+    /// or not at all when it is null) and applies the configured Gaussian and SMOTE oversampling, seeded
+    /// from <c>general.seed</c>.
+    /// </summary>
+    public static RunResources LoadImageFolder(LipizzanerConfig config, string? cacheDirectory, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var data = config.DataLoader;
+        int side = data.ImageSize == 0 ? NetworkFactory.Spec(config.Network.Name).ImageSide : data.ImageSize;
+        var policy = data.ResizePolicy == ImageResizePolicy.Pad ? ResizePolicy.Pad : ResizePolicy.CenterCrop;
+        using var dataset = ImageFolderDataset.Load(new ImageFolderOptions(data.Path, side, policy, data.Strict, cacheDirectory), logger);
+        return FromImageFolder(dataset, config, logger);
+    }
+
+    /// <summary>
+    /// Builds resources from an image folder that is already loaded: the configured oversampling is applied
+    /// to a copy of its images, so <paramref name="dataset"/> stays unchanged and owned by the caller.
+    /// </summary>
+    public static RunResources FromImageFolder(ImageFolderDataset dataset, LipizzanerConfig config, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(config);
+        var images = ImageOversampling.Apply(dataset.ToLabelledImages(), config.DataLoader, config.General.Seed, logger);
+        var tensor = torch.tensor(images.Pixels, [images.Count, images.Dimensions], torch.float32).DetachFromDisposeScope();
+        return new RunResources(tensor, dataset.Side);
+    }
+
+    /// <summary>
+    /// Returns the training images on <paramref name="device"/> at <paramref name="networkSide"/>: MNIST
+    /// resized when its side differs, an image folder as loaded (its side already is the network's).
+    /// </summary>
+    public TrainingData CreateTrainingData(int networkSide, torch.Device device)
+    {
+        if (_folderImages is null)
+        {
+            return TrainingData.FromMnist(Train, networkSide, device);
+        }
+
+        if (FolderImageSide != networkSide)
+        {
+            throw new InvalidOperationException(
+                $"The image folder was loaded at {FolderImageSide}x{FolderImageSide}, but the network takes "
+                + $"{networkSide}x{networkSide}; set dataloader.image_size to 0 or {networkSide}.");
+        }
+
+        using var scope = torch.NewDisposeScope();
+        var images = _folderImages.clone().to(device).contiguous();
+        return new TrainingData(images.DetachFromDisposeScope(), networkSide);
     }
 
     /// <summary>Wraps data and a classifier that are already loaded; with <paramref name="ownsResources"/> false, disposing leaves them alive.</summary>
@@ -108,7 +186,8 @@ public sealed class RunResources : IDisposable
             return;
         }
 
-        Train.Dispose();
+        _train?.Dispose();
+        _folderImages?.Dispose();
         Classifier?.Dispose();
     }
 }

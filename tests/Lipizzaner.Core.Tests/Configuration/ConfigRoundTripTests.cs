@@ -42,12 +42,21 @@ public sealed class ConfigRoundTripTests
               sample_size: 300
               mixture_sigma: 0.02
         dataloader:
-          dataset_name: mnist
+          dataset_name: image_folder
           batch_size: 64
           n_batches: 17
           shuffle: false
           sample_count: 36
           data_dir: /data/mnist "raw"
+          path: /data/chest x-rays
+          image_size: 64
+          resize_policy: pad
+          strict: true
+          smote_augmentation_times: 15
+          smote_neighbours: 3
+          gaussian_augmentation_times: 2
+          gaussian_augmentation_mean: -0.25
+          gaussian_augmentation_std: 0.05
         network:
           name: cnn64
           loss: mustangs
@@ -64,7 +73,6 @@ public sealed class ConfigRoundTripTests
     [
         "LipizzanerConfig.Trainer.Name",
         "LipizzanerConfig.Trainer.Params.Score.Type",
-        "LipizzanerConfig.DataLoader.DatasetName",
     ];
 
     [Fact]

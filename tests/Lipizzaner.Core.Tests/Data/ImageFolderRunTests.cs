@@ -1,0 +1,60 @@
+using Lipizzaner.Core.Configuration;
+using Lipizzaner.Core.Data;
+using Lipizzaner.Core.Grid;
+using Lipizzaner.Core.Reporting;
+using Lipizzaner.Core.Runtime;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Lipizzaner.Core.Tests.Data;
+
+/// <summary>An end-to-end run of the embedded runner on real chest X-rays.</summary>
+public sealed class ImageFolderRunTests : IDisposable
+{
+    private readonly TemporaryFolder _folder = new();
+
+    [Fact]
+    public async Task OneCellRun_WritesScoresAndSample()
+    {
+        string images = Path.Combine(_folder.Path, "images");
+        Directory.CreateDirectory(images);
+        foreach (string file in Directory.GetFiles(ImageFolderTestImages.PositiveFolder())
+                     .Where(ImageFolderDataset.IsImageFile).Order(StringComparer.Ordinal).Take(40))
+        {
+            File.Copy(file, Path.Combine(images, Path.GetFileName(file)));
+        }
+
+        var config = new LipizzanerConfig();
+        config.Grid.Width = 1;
+        config.Grid.Height = 1;
+        config.Network.Name = NetworkKind.FourLayerPerceptron;
+        config.Trainer.NIterations = 1;
+        config.Trainer.Params.TournamentSize = 1;
+        config.Trainer.Params.Score.Enabled = false;
+        config.Trainer.Params.Fitness.FitnessSampleSize = 10;
+        config.DataLoader.DatasetName = "image_folder";
+        config.DataLoader.Path = images;
+        config.DataLoader.BatchSize = 10;
+        config.DataLoader.NBatches = 2;
+        config.DataLoader.SampleCount = 16;
+        config.General.SamplePeriod = 1;
+        config.General.CheckpointPeriod = 0;
+        config.Runtime.Mode = RunMode.Lockstep;
+        config.Runtime.Parallelism = 1;
+        string yaml = ConfigLoader.ToYaml(config);
+        Assert.Empty(ConfigLoader.Load(yaml, [], "run.yml").Warnings);
+
+        using var resources = RunResources.LoadImageFolder(config, cacheDirectory: null, NullLogger.Instance);
+        var folder = new RunFolder(Path.Combine(_folder.Path, "run"), new GridTopology(1, 1));
+        folder.WriteConfig(yaml);
+        var result = await new EmbeddedRunner(config, resources, NullLogger.Instance).RunAsync(folder, resume: false, CancellationToken.None);
+
+        Assert.True(resources.IsImageFolder);
+        Assert.Equal(1, result.Generations);
+        string[] lines = await File.ReadAllLinesAsync(folder.ScoresPath);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("1,", lines[1], StringComparison.Ordinal);
+        Assert.NotEmpty(Directory.GetFiles(folder.SamplesDirectory, "*.png"));
+    }
+
+    public void Dispose() => _folder.Dispose();
+}
