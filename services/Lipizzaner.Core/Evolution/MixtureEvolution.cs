@@ -4,8 +4,8 @@ namespace Lipizzaner.Core.Evolution;
 
 /// <summary>
 /// The (1+1)-ES on mixture weights. A candidate adds N(0, σ²) noise to every weight, clips at 0 and
-/// renormalises; it replaces the parent only when its score is strictly lower (scores are losses,
-/// such as FID). The caller scores parent and candidate on the same latent noise.
+/// renormalises. It replaces the parent only when its score is strictly lower, because scores are
+/// losses such as FID. The caller scores parent and candidate on the same latent noise.
 /// </summary>
 public static class MixtureEvolution
 {

@@ -3,9 +3,9 @@ using System.Security.Cryptography;
 namespace Lipizzaner.Core.IO;
 
 /// <summary>
-/// Writes files so that a crash leaves either the old file or the complete new one: the content
-/// goes to a temporary file in the same folder, is flushed to disk, and is then renamed over the
-/// target (an atomic replace on POSIX file systems).
+/// Writes files so that a crash leaves either the old file or the complete new one. The content
+/// goes to a temporary file in the same folder and is flushed to disk. The file is then renamed over
+/// the target, which is an atomic replace on POSIX file systems.
 /// </summary>
 public static class AtomicFile
 {

@@ -28,10 +28,10 @@ public sealed record GenerationRecord(
     double Seconds);
 
 /// <summary>
-/// Runs the Lipizzaner generation loop for one cell of the grid: copy the neighbours' centers,
-/// evaluate all generators against all discriminators on one real batch, select by tournament,
-/// mutate learning rates, train the selected pair over the epoch, replace, and evolve the mixture
-/// weights. The cell touches only its own state and snapshots from the exchange, so cells can run
+/// Runs the Lipizzaner generation loop for one cell of the grid. Each generation copies the
+/// neighbours' centers and evaluates all generators against all discriminators on one real batch.
+/// It then selects by tournament, mutates learning rates, trains the selected pair over the epoch,
+/// replaces the worst local individuals, and evolves the mixture weights. The cell touches only its own state and snapshots from the exchange, so cells can run
 /// on parallel threads; every random draw comes from the cell's own streams.
 /// </summary>
 public sealed class CellTrainer : IDisposable

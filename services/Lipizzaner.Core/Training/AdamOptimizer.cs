@@ -6,9 +6,9 @@ namespace Lipizzaner.Core.Training;
 
 /// <summary>
 /// Adam with the update rule of <c>torch.optim.Adam</c> (no weight decay, no AMSGrad), written out
-/// so that its state is plain data: it is deep-copied with an individual, serialised into
-/// checkpoints and exchange payloads, and its learning rate is whatever <see cref="LearningRate"/>
-/// holds at the moment of the step. That last point is deliberate: the original Lipizzaner rebuilt
+/// so that its state is plain data. It is deep-copied with an individual and serialised into
+/// checkpoints and exchange payloads, and each step uses the value of <see cref="LearningRate"/> at
+/// that moment. That last point is deliberate: the original Lipizzaner rebuilt
 /// its optimizer every batch and restored the stored learning rate, so mutations never took effect.
 /// </summary>
 public sealed class AdamOptimizer : IDisposable
