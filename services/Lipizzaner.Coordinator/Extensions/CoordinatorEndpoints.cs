@@ -21,6 +21,12 @@ public static class CoordinatorEndpoints
             .WithSummary("The run's state, grid and cells.");
         runs.MapGet("/{run}/results", (string run, RunCoordinator coordinator) => ToResult(coordinator.Results(run)))
             .WithSummary("The best cell and its FID, once the run ended.");
+        runs.MapGet("/{run}/config", (string run, RunCoordinator coordinator) =>
+            {
+                var reply = coordinator.ConfigText(run);
+                return reply.Outcome == Outcome.Ok ? Results.Text(reply.Value!, "application/yaml", Encoding.UTF8) : ToResult(reply);
+            })
+            .WithSummary("The run's YAML configuration as it was submitted, for the workers to train with.");
 
         var mutating = runs.MapGroup("").AddEndpointFilter<BearerTokenFilter>();
         mutating.MapPost("/", CreateRun)

@@ -63,7 +63,7 @@ public sealed class RunCoordinator
             }
 
             var now = _time.GetUtcNow();
-            var run = new Run(Guid.CreateVersion7(now).ToString("N"), config, now + _options.RegistrationTimeout);
+            var run = new Run(Guid.CreateVersion7(now).ToString("N"), config, yamlText, now + _options.RegistrationTimeout);
             _runs[run.Id] = run;
             _active = run;
             CoordinatorLog.RunCreated(_logger, run.Id, _options.MinClients, run.RegistrationDeadline);
@@ -193,10 +193,10 @@ public sealed class RunCoordinator
     public Reply<LeaseView> Complete(string runId, int cell, CompletionReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        if (report.Generation < 0 || !double.IsFinite(report.Fid) || report.Fid < 0)
+        if (report.Generation < 0 || report.Fid is { } given && (!double.IsFinite(given) || given < 0))
         {
             return Reply.Fail<LeaseView>(Outcome.Invalid,
-                $"generation ({report.Generation}) must be zero or more and fid ({report.Fid}) a finite number of at least 0.");
+                $"generation ({report.Generation}) must be zero or more and fid ({report.Fid}) a finite number of at least 0, or null when the run does not score.");
         }
 
         return WithLease(runId, cell, report.WorkerId, report.Epoch, "completion", (run, lease) =>
@@ -206,10 +206,15 @@ public sealed class RunCoordinator
                 return null;
             }
 
-            run.Fids[cell] = report.Fid;
-            LipizzanerMetrics.CellFid.Record(report.Fid,
-                new KeyValuePair<string, object?>("run", run.Id), new KeyValuePair<string, object?>("cell", cell));
-            CoordinatorLog.CellCompleted(_logger, run.Id, cell, lease.WorkerId, report.Generation, report.Fid);
+            // A run without scoring completes its cells with no FID; they count as completed but not for the results.
+            if (report.Fid is { } fid)
+            {
+                run.Fids[cell] = fid;
+                LipizzanerMetrics.CellFid.Record(fid,
+                    new KeyValuePair<string, object?>("run", run.Id), new KeyValuePair<string, object?>("cell", cell));
+            }
+
+            CoordinatorLog.CellCompleted(_logger, run.Id, cell, lease.WorkerId, report.Generation, report.Fid ?? double.NaN);
 
             // Starts the straggler clock at the completion that reaches the finish proportion.
             ApplyPolicy(run);
@@ -239,6 +244,16 @@ public sealed class RunCoordinator
                 }).ToList();
             return Reply.Success(new RunView(run.Id, run.State, run.Reason, run.Config.Trainer.NIterations,
                 run.Workers.Values.Sum(), run.RegistrationDeadline, GridOf(run), cells));
+        }
+    }
+
+    /// <summary>The run's YAML configuration text, exactly as it was submitted.</summary>
+    public Reply<string> ConfigText(string runId)
+    {
+        lock (_gate)
+        {
+            var (run, failure) = Find<string>(runId);
+            return run is null ? failure : Reply.Success(run.ConfigText);
         }
     }
 
@@ -413,11 +428,13 @@ public sealed class RunCoordinator
 
     private static string Name(RunState state) => state.ToString().ToLowerInvariant();
 
-    private sealed class Run(string id, LipizzanerConfig config, DateTimeOffset registrationDeadline)
+    private sealed class Run(string id, LipizzanerConfig config, string configText, DateTimeOffset registrationDeadline)
     {
         public string Id { get; } = id;
 
         public LipizzanerConfig Config { get; } = config;
+
+        public string ConfigText { get; } = configText;
 
         public DateTimeOffset RegistrationDeadline { get; } = registrationDeadline;
 

@@ -34,7 +34,8 @@ public sealed record LeaseCall(string? WorkerId, long Epoch);
 
 public sealed record ProgressReport(string? WorkerId, long Epoch, int Generation);
 
-public sealed record CompletionReport(string? WorkerId, long Epoch, int Generation, double Fid);
+/// <summary>A cell's completion; <see cref="Fid"/> is null when the run's configuration disables scoring.</summary>
+public sealed record CompletionReport(string? WorkerId, long Epoch, int Generation, double? Fid);
 
 public sealed record LeaseView(int Cell, int X, int Y, string WorkerId, long Epoch, DateTimeOffset ExpiresAt);
 

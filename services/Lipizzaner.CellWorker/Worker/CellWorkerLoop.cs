@@ -1,0 +1,389 @@
+using Lipizzaner.CellWorker.Exchange;
+using Lipizzaner.CellWorker.Storage;
+using Lipizzaner.Core.Checkpoints;
+using Lipizzaner.Core.Configuration;
+using Lipizzaner.Core.Evolution;
+using Lipizzaner.Core.Grid;
+using Lipizzaner.Core.Networks;
+using Lipizzaner.Core.Runtime;
+using Lipizzaner.Core.Scoring;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lipizzaner.CellWorker.Worker;
+
+/// <summary>Settings of one cell worker process.</summary>
+public sealed record CellWorkerOptions
+{
+    /// <summary>Names the worker at the coordinator and in every log line; unique per run.</summary>
+    public required string WorkerId { get; init; }
+
+    /// <summary>How many cells the worker trains at a time. Unit: cells. Default 1.</summary>
+    public int Capacity { get; init; } = 1;
+
+    /// <summary>StackExchange.Redis configuration string of the center exchange (<c>host:port,password=...</c>).</summary>
+    public required string RedisConfiguration { get; init; }
+
+    /// <summary>S3 connection string of the checkpoint store (<c>Endpoint=...;AccessKey=...;SecretKey=...</c>).</summary>
+    public required string S3ConnectionString { get; init; }
+
+    /// <summary>Bucket of the checkpoints, created when missing.</summary>
+    public string CheckpointBucket { get; init; } = "lipizzaner-checkpoints";
+
+    /// <summary>
+    /// Interval of the lease renewals while a cell trains, besides the renewal after each generation.
+    /// Use at most a third of the coordinator's LeaseDuration. Default 20 s, a third of its default lease.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Delay before the next lease request when no cell is free or the grid is not built. Default 1 s.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Folder of the FID classifier. Null selects the cache, as in the embedded runner.</summary>
+    public string? ClassifierDirectory { get; init; }
+
+    public RedisResilienceOptions? RedisResilience { get; init; }
+
+    public S3ResilienceOptions? S3Resilience { get; init; }
+}
+
+/// <summary>
+/// The cell worker's training loop for one run. It reads the run's configuration from the
+/// coordinator, registers its capacity, waits for the grid, and then keeps up to
+/// <see cref="CellWorkerOptions.Capacity"/> cells in training. For each leased cell it restores the
+/// newest valid checkpoint in S3 (or initialises the cell), publishes the center to Redis and runs
+/// the generations against the neighbours' centers there. Between generations it renews the lease,
+/// reports progress and checkpoints every <c>general.checkpoint_period</c> generations, and a timer
+/// renews the lease during a generation as well. After the last generation it scores the cell's
+/// mixture when the run scores, then completes the cell. A lost lease stops that cell without
+/// completing it. The loop returns once the run ended.
+/// </summary>
+/// <remarks>
+/// Generations run on dedicated threads, so the thread pool stays free for heartbeats and HTTP
+/// calls however long a generation takes.
+/// </remarks>
+public sealed class CellWorkerLoop
+{
+    private readonly CoordinatorClient _client;
+    private readonly string _runId;
+    private readonly CellWorkerOptions _options;
+    private readonly ILogger _logger;
+
+    public CellWorkerLoop(CoordinatorClient client, string runId, CellWorkerOptions options, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Capacity, 1);
+        _client = client;
+        _runId = RedisKeys.ValidateRunId(runId);
+        _options = options;
+        _logger = logger;
+    }
+
+    /// <summary>Event raised after each generation that a cell of this worker finished, on the thread that ran it.</summary>
+    public event Action<GenerationRecord>? GenerationCompleted;
+
+    /// <summary>Trains leased cells until the run ends. Cancelling stops every cell without completing it.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        string yaml = await _client.GetConfigAsync(_runId, cancellationToken).ConfigureAwait(false);
+        var config = ConfigLoader.Load(yaml, [], $"the configuration of run {_runId}").Config;
+        var registration = await _client.RegisterAsync(_runId, _options.WorkerId, _options.Capacity, cancellationToken).ConfigureAwait(false);
+        CellWorkerLog.Registered(_logger, _runId, _options.WorkerId, _options.Capacity, registration.RegisteredCapacity, registration.State);
+
+        var grid = registration.Grid ?? await WaitForGridAsync(cancellationToken).ConfigureAwait(false);
+        if (grid is null)
+        {
+            return;
+        }
+
+        // The coordinator sizes the grid from the registered capacity, so its grid, not the configuration's, is the run's.
+        var topology = new GridTopology(grid.Width, grid.Height);
+        CellWorkerLog.GridKnown(_logger, _runId, _options.WorkerId, grid.Width, grid.Height, config.Trainer.NIterations);
+        TorchSetup.Configure(config.Runtime.TorchThreads);
+        var device = torch.device(config.Runtime.Device);
+
+        using var resources = await RunResources.LoadAsync(config, _options.ClassifierDirectory, _logger, cancellationToken).ConfigureAwait(false);
+        using var training = resources.CreateTrainingData(NetworkFactory.Spec(config.Network.Name).ImageSide, device);
+        var context = new RunContext(
+            config, topology, device, training, resources.Classifier,
+            RealStatistics(config, resources, config.Trainer.Params.Score.ScoreSampleSize),
+            RealStatistics(config, resources, config.Trainer.Params.Score.FinalSampleSize));
+
+        await using var exchange = await RedisCenterExchange.ConnectAsync(
+            _options.RedisConfiguration, _runId, topology, _logger, _options.RedisResilience, cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var store = S3CheckpointStore.Create(
+            _options.S3ConnectionString, _options.CheckpointBucket, _runId, topology, _logger, _options.S3Resilience);
+
+        var active = new List<Task>();
+        try
+        {
+            while (true)
+            {
+                active.RemoveAll(task => task.IsCompleted);
+                if (active.Count < _options.Capacity)
+                {
+                    var (runEnded, lease) = await TryLeaseAsync(cancellationToken).ConfigureAwait(false);
+                    if (runEnded)
+                    {
+                        return;
+                    }
+
+                    if (lease is { } granted)
+                    {
+                        CellWorkerLog.Leased(_logger, _runId, _options.WorkerId, granted.Cell, granted.X, granted.Y, granted.Epoch);
+                        active.Add(Task.Run(() => RunCellAsync(context, exchange, store, granted, cancellationToken), CancellationToken.None));
+                        continue;
+                    }
+                }
+
+                var status = await _client.GetRunAsync(_runId, cancellationToken).ConfigureAwait(false);
+                if (status.HasEnded)
+                {
+                    CellWorkerLog.RunEnded(_logger, _runId, _options.WorkerId, status.State);
+                    return;
+                }
+
+                var delay = Task.Delay(_options.PollInterval, cancellationToken);
+                await Task.WhenAny([delay, .. active]).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+        finally
+        {
+            // Cells of an ended run stop at their next lease call (409). Their torch state must be
+            // released before the training data, the exchange and the store are disposed.
+            await Task.WhenAll(active).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
+                .ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Requests a lease. Returns no lease while no cell is free, and <c>RunEnded</c> when the coordinator rejected the request because the run ended.</summary>
+    private async Task<(bool RunEnded, CellLeaseGrant? Lease)> TryLeaseAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (false, await _client.LeaseAsync(_runId, _options.WorkerId, cancellationToken).ConfigureAwait(false));
+        }
+        catch (CoordinatorException error) when (error.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            var status = await _client.GetRunAsync(_runId, cancellationToken).ConfigureAwait(false);
+            if (status.HasEnded)
+            {
+                CellWorkerLog.RunEnded(_logger, _runId, _options.WorkerId, status.State);
+                return (true, null);
+            }
+
+            throw;
+        }
+    }
+
+    private async Task<GridShapeView?> WaitForGridAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var status = await _client.GetRunAsync(_runId, cancellationToken).ConfigureAwait(false);
+            if (status.HasEnded)
+            {
+                CellWorkerLog.RunEnded(_logger, _runId, _options.WorkerId, status.State);
+                return null;
+            }
+
+            if (status.Grid is { } grid)
+            {
+                return grid;
+            }
+
+            await Task.Delay(_options.PollInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunCellAsync(
+        RunContext context, ICenterExchange exchange, ICheckpointStore store, CellLeaseGrant lease, CancellationToken cancellationToken)
+    {
+        using var cell = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var lost = new LeaseLossSignal();
+        Task heartbeats = Task.CompletedTask;
+        FidScorer? scorer = context.ScoreStatistics is null ? null : new FidScorer(context.Classifier!, context.ScoreStatistics);
+        try
+        {
+            using var trainer = new CellTrainer(lease.Cell, context.Config, context.Topology, context.Training, scorer, context.Device);
+            await PrepareAsync(trainer, store, context.Device, cell.Token).ConfigureAwait(false);
+            await exchange.PublishAsync(trainer.Center(), cell.Token).ConfigureAwait(false);
+            heartbeats = HeartbeatLoopAsync(lease, cell, lost);
+
+            int generations = context.Config.Trainer.NIterations;
+            int checkpointPeriod = context.Config.General.CheckpointPeriod;
+            while (trainer.State.Generation < generations)
+            {
+                var record = await OnOwnThread(() => trainer.RunGenerationAsync(exchange, cell.Token).GetAwaiter().GetResult()).ConfigureAwait(false);
+                await exchange.PublishAsync(trainer.Center(), cell.Token).ConfigureAwait(false);
+                int generation = trainer.State.Generation;
+                if (checkpointPeriod > 0 && (generation % checkpointPeriod == 0 || generation == generations))
+                {
+                    await store.WriteAsync(lease.Cell, generation, trainer.State.ToBytes(), cell.Token).ConfigureAwait(false);
+                }
+
+                await _client.ProgressAsync(_runId, lease, generation, cell.Token).ConfigureAwait(false);
+                await _client.HeartbeatAsync(_runId, lease, cell.Token).ConfigureAwait(false);
+                CellWorkerLog.GenerationFinished(
+                    _logger, _runId, _options.WorkerId, lease.Cell, generation, record.Seconds, record.NeighbourGenerations.Count);
+                GenerationCompleted?.Invoke(record);
+            }
+
+            double? fid = context.FinalStatistics is null
+                ? null
+                : await OnOwnThread(() => ScoreFinalMixture(context, trainer, exchange, cell.Token)).ConfigureAwait(false);
+            await _client.CompleteAsync(_runId, lease, trainer.State.Generation, fid, cell.Token).ConfigureAwait(false);
+            CellWorkerLog.Completed(_logger, _runId, _options.WorkerId, lease.Cell, trainer.State.Generation, fid ?? double.NaN);
+        }
+        catch (LeaseLostException error)
+        {
+            CellWorkerLog.LeaseLost(_logger, _runId, _options.WorkerId, lease.Cell, lease.Epoch, error.Message);
+        }
+        catch (OperationCanceledException) when (lost.Error is { } error && !cancellationToken.IsCancellationRequested)
+        {
+            CellWorkerLog.LeaseLost(_logger, _runId, _options.WorkerId, lease.Cell, lease.Epoch, error.Message);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            CellWorkerLog.CellStopped(_logger, _runId, _options.WorkerId, lease.Cell);
+        }
+#pragma warning disable CA1031 // One cell's failure must not stop the worker's other cells; it is logged and the lease expires.
+        catch (Exception error)
+#pragma warning restore CA1031
+        {
+            CellWorkerLog.CellFailed(_logger, _runId, _options.WorkerId, lease.Cell, error);
+        }
+        finally
+        {
+            await cell.CancelAsync().ConfigureAwait(false);
+            await heartbeats.ConfigureAwait(false);
+            scorer?.Dispose();
+        }
+    }
+
+    /// <summary>Restores the newest checkpoint that passes its checksum and fits the grid, falling back to older ones, and initialises the cell when none does.</summary>
+    private async Task PrepareAsync(CellTrainer trainer, ICheckpointStore store, Device device, CancellationToken cancellationToken)
+    {
+        var generations = await store.ListAsync(trainer.CellIndex, cancellationToken).ConfigureAwait(false);
+        foreach (int generation in generations.OrderDescending())
+        {
+            CellState? state = null;
+            try
+            {
+                byte[] content = await store.ReadAsync(trainer.CellIndex, generation, cancellationToken).ConfigureAwait(false);
+                state = CellState.FromBytes(content, device);
+                trainer.Restore(state);
+                CellWorkerLog.Resumed(_logger, _runId, _options.WorkerId, trainer.CellIndex, state.Generation);
+                return;
+            }
+            catch (Exception error) when (error is InvalidDataException or EndOfStreamException)
+            {
+                state?.Dispose();
+                CellWorkerLog.CheckpointUnusable(_logger, _runId, _options.WorkerId, trainer.CellIndex, generation, error);
+            }
+        }
+
+        trainer.Initialise();
+        CellWorkerLog.Initialised(_logger, _runId, _options.WorkerId, trainer.CellIndex);
+    }
+
+    /// <summary>Renews the lease every <see cref="CellWorkerOptions.HeartbeatInterval"/> until the cell stops. A 409 cancels the cell.</summary>
+    // NOTE: the interval is configured, not derived from the lease's expires_at, because the worker's and
+    // the coordinator's clocks may differ. A LeaseDuration under three intervals lets leases expire while a cell trains.
+    private async Task HeartbeatLoopAsync(CellLeaseGrant lease, CancellationTokenSource cell, LeaseLossSignal lost)
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cell.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    await _client.HeartbeatAsync(_runId, lease, cell.Token).ConfigureAwait(false);
+                }
+                catch (LeaseLostException error)
+                {
+                    lost.Error = error;
+                    await cell.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+                catch (Exception error) when (error is HttpRequestException or CoordinatorException
+                    || (error is TaskCanceledException && !cell.IsCancellationRequested))
+                {
+                    CellWorkerLog.HeartbeatFailed(_logger, _runId, _options.WorkerId, lease.Cell, error);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cell.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Scores the cell's mixture on <c>final_sample_size</c> samples with the neighbours' newest centers, as the embedded runner does, and returns the FID.</summary>
+    private static double ScoreFinalMixture(RunContext context, CellTrainer trainer, ICenterExchange exchange, CancellationToken cancellationToken)
+    {
+        var decoded = new List<Individual>();
+        try
+        {
+            var generators = new Dictionary<int, Sequential>();
+            foreach (int member in trainer.MixtureMembers.Where(member => member != trainer.CellIndex))
+            {
+                var snapshot = exchange.TryGetLatestAsync(member, cancellationToken).AsTask().GetAwaiter().GetResult();
+                if (snapshot is null)
+                {
+                    continue;
+                }
+
+                var (generator, discriminator) = CenterCodec.Decode(snapshot, context.Device);
+                discriminator.Dispose();
+                decoded.Add(generator);
+                generators[member] = generator.Network;
+            }
+
+            using var scorer = new FidScorer(context.Classifier!, context.FinalStatistics!);
+            var members = trainer.MemberGenerators(generators);
+            return trainer.ScoreMixture(members, trainer.State.MixtureWeights, context.Config.Trainer.Params.Score.FinalSampleSize, scorer).Fid;
+        }
+        finally
+        {
+            foreach (var generator in decoded)
+            {
+                generator.Dispose();
+            }
+        }
+    }
+
+    private static Task<T> OnOwnThread<T>(Func<T> work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private static FeatureStatistics? RealStatistics(LipizzanerConfig config, RunResources resources, int sampleCount)
+    {
+        if (!config.Trainer.Params.Score.Enabled || resources.Classifier is null)
+        {
+            return null;
+        }
+
+        int count = Math.Min(sampleCount, resources.Train.Count);
+        using var scope = torch.NewDisposeScope();
+        return FidScorer.Statistics(resources.Classifier, resources.Train.Images.narrow(0, 0, count));
+    }
+
+    private sealed class LeaseLossSignal
+    {
+        public volatile LeaseLostException? Error;
+    }
+
+    private sealed record RunContext(
+        LipizzanerConfig Config,
+        GridTopology Topology,
+        Device Device,
+        TrainingData Training,
+        MnistClassifier? Classifier,
+        FeatureStatistics? ScoreStatistics,
+        FeatureStatistics? FinalStatistics);
+}

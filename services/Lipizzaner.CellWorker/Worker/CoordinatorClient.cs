@@ -1,0 +1,203 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Lipizzaner.CellWorker.Worker;
+
+/// <summary>A cell leased to this worker, with its index, grid coordinates, lease epoch and expiry on the coordinator's clock.</summary>
+public sealed record CellLeaseGrant(int Cell, int X, int Y, string WorkerId, long Epoch, DateTimeOffset ExpiresAt);
+
+/// <summary>The grid the coordinator built from the registered capacity.</summary>
+public sealed record GridShapeView(int Width, int Height);
+
+/// <summary>The coordinator's response to a registration.</summary>
+public sealed record RegistrationView(
+    string RunId, string WorkerId, int Capacity, int RegisteredCapacity, string State, GridShapeView? Grid);
+
+/// <summary>One cell of a run as the coordinator reports it.</summary>
+public sealed record RunCellView(int Cell, int X, int Y, string State, string? WorkerId, int Generation, double? Fid);
+
+/// <summary>A run as the coordinator reports it. <see cref="State"/> is pending, running, completed, aborted or failed.</summary>
+public sealed record RunStatusView(
+    string RunId, string State, string? Reason, int Generations, int RegisteredCapacity, GridShapeView? Grid, IReadOnlyList<RunCellView> Cells)
+{
+    public bool HasEnded => State is "completed" or "aborted" or "failed";
+}
+
+/// <summary>Error raised when the coordinator rejects a call. The message contains the status code and the problem detail.</summary>
+public class CoordinatorException : Exception
+{
+    public CoordinatorException()
+    {
+    }
+
+    public CoordinatorException(string message)
+        : base(message)
+    {
+    }
+
+    public CoordinatorException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public CoordinatorException(HttpStatusCode statusCode, string message)
+        : base(message)
+    {
+        StatusCode = statusCode;
+    }
+
+    public HttpStatusCode StatusCode { get; }
+}
+
+/// <summary>Error raised on a 409 to a heartbeat, progress or completion call. The worker no longer holds the lease, so it must stop working on the cell.</summary>
+public sealed class LeaseLostException : CoordinatorException
+{
+    public LeaseLostException()
+    {
+    }
+
+    public LeaseLostException(string message)
+        : base(HttpStatusCode.Conflict, message)
+    {
+    }
+
+    public LeaseLostException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// Typed client of the coordinator's run API. Every POST sends the bearer token, and GETs need none.
+/// JSON bodies are snake_case, as the coordinator writes and reads them. The caller owns the
+/// <see cref="HttpClient"/>. Its base address is the coordinator's, ending in '/' when it has a path.
+/// </summary>
+public sealed class CoordinatorClient
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    private readonly HttpClient _http;
+    private readonly AuthenticationHeaderValue _authorization;
+
+    public CoordinatorClient(HttpClient http, string token)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentException.ThrowIfNullOrWhiteSpace(token);
+        _http = http;
+        _authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    public Task<RegistrationView> RegisterAsync(string runId, string workerId, int capacity, CancellationToken cancellationToken) =>
+        PostAsync<RegistrationView>($"runs/{Escape(runId)}/workers", new { worker_id = workerId, capacity }, leaseCall: false, cancellationToken)!;
+
+    /// <summary>Leases a free cell. Returns null while no cell is free or the grid is not built yet.</summary>
+    public Task<CellLeaseGrant?> LeaseAsync(string runId, string workerId, CancellationToken cancellationToken) =>
+        PostAsync<CellLeaseGrant>($"runs/{Escape(runId)}/leases", new { worker_id = workerId }, leaseCall: false, cancellationToken);
+
+    /// <summary>Renews the lease and returns it with its new expiry. Throws <see cref="LeaseLostException"/> when the worker lost it.</summary>
+    public async Task<CellLeaseGrant> HeartbeatAsync(string runId, CellLeaseGrant lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return (await PostAsync<CellLeaseGrant>(
+            $"runs/{Escape(runId)}/leases/{lease.Cell}/heartbeat", new { worker_id = lease.WorkerId, epoch = lease.Epoch }, leaseCall: true,
+            cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>Reports the generations the cell finished. Throws <see cref="LeaseLostException"/> when the worker lost the lease.</summary>
+    public async Task ProgressAsync(string runId, CellLeaseGrant lease, int generation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        await PostAsync<CellLeaseGrant>(
+            $"runs/{Escape(runId)}/leases/{lease.Cell}/progress",
+            new { worker_id = lease.WorkerId, epoch = lease.Epoch, generation }, leaseCall: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Completes the cell with its final mixture FID, or null when the run does not score (NaN is sent as null).
+    /// Throws <see cref="LeaseLostException"/> when the worker lost the lease.
+    /// </summary>
+    public async Task CompleteAsync(string runId, CellLeaseGrant lease, int generation, double? fid, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        double? sent = fid is { } value && double.IsFinite(value) ? value : null;
+        await PostAsync<CellLeaseGrant>(
+            $"runs/{Escape(runId)}/leases/{lease.Cell}/complete",
+            new { worker_id = lease.WorkerId, epoch = lease.Epoch, generation, fid = sent }, leaseCall: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Downloads the run's YAML configuration as it was submitted.</summary>
+    public async Task<string> GetConfigAsync(string runId, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(new Uri($"runs/{Escape(runId)}/config", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, $"GET the configuration of run {runId}", leaseCall: false, cancellationToken).ConfigureAwait(false);
+        return await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<RunStatusView> GetRunAsync(string runId, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(new Uri($"runs/{Escape(runId)}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, $"GET run {runId}", leaseCall: false, cancellationToken).ConfigureAwait(false);
+        return await response.Content.ReadFromJsonAsync<RunStatusView>(Json, cancellationToken).ConfigureAwait(false)
+            ?? throw new CoordinatorException($"The coordinator returned an empty body to GET run {runId}.");
+    }
+
+    private async Task<T?> PostAsync<T>(string path, object body, bool leaseCall, CancellationToken cancellationToken)
+        where T : class
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative))
+        {
+            Content = JsonContent.Create(body, options: Json),
+        };
+        request.Headers.Authorization = _authorization;
+        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NoContent)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, $"POST {path}", leaseCall, cancellationToken).ConfigureAwait(false);
+        return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string call, bool leaseCall, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        string detail = await ReadDetailAsync(response, cancellationToken).ConfigureAwait(false);
+        string message = $"The coordinator returned {(int)response.StatusCode} to {call}: {detail}";
+        throw leaseCall && response.StatusCode == HttpStatusCode.Conflict
+            ? new LeaseLostException(message)
+            : new CoordinatorException(response.StatusCode, message);
+    }
+
+    private static async Task<string> ReadDetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        string text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.String)
+            {
+                return detail.GetString()!;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return text.Length > 500 ? text[..500] : text;
+    }
+
+    private static string Escape(string runId) => Uri.EscapeDataString(runId);
+}

@@ -1,0 +1,189 @@
+using System.Text;
+using Lipizzaner.CellWorker.Exchange;
+using Lipizzaner.CellWorker.Storage;
+using Lipizzaner.CellWorker.Tests.Servers;
+using Lipizzaner.CellWorker.Worker;
+using Lipizzaner.Core.Data;
+using Lipizzaner.Core.Grid;
+using Lipizzaner.Core.IO;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Lipizzaner.CellWorker.Tests.Worker;
+
+/// <summary>
+/// Whole distributed runs on this machine: the coordinator in memory, a private redis-server and
+/// s3rver on loopback, and two cell workers of capacity 2 training a 2x2 grid of small MLP GANs.
+/// </summary>
+public sealed class DistributedRunTests(RedisServerFixture redis, S3ServerFixture s3)
+    : IClassFixture<RedisServerFixture>, IClassFixture<S3ServerFixture>
+{
+    private const string RunYaml = """
+        general: { seed: 5, checkpoint_period: 1, sample_period: 0 }
+        grid: { width: 2, height: 2 }
+        trainer:
+          n_iterations: 2
+          params:
+            opponent: selected
+            score: { enabled: false }
+            fitness: { fitness_sample_size: 100 }
+        dataloader: { batch_size: 50, n_batches: 2 }
+        network: { name: 4lp }
+        runtime: { torch_threads: 1, device: cpu }
+        """;
+
+    private static readonly TimeSpan RunLimit = TimeSpan.FromMinutes(5);
+
+    [Fact]
+    public async Task Two_workers_complete_2x2_run()
+    {
+        await EnsureMnistAsync();
+        await using var coordinator = new CoordinatorHost(leaseDuration: TimeSpan.FromSeconds(30));
+        string run = await coordinator.CreateRunAsync(RunYaml);
+        string bucket = NewBucket();
+        var logs = new CapturingLogger();
+        using var limit = new CancellationTokenSource(RunLimit);
+        // A leftover checkpoint of cell 0 that is not a cell state. The worker must skip it and start the cell from generation 0.
+        using (var store = S3CheckpointStore.Create(s3.ConnectionString, bucket, run, new GridTopology(2, 2), new CapturingLogger()))
+        {
+            await store.WriteAsync(0, 1, Encoding.UTF8.GetBytes("not a cell checkpoint"), CancellationToken.None);
+        }
+
+        var workers = new[] { "worker-a", "worker-b" }
+            .Select(id => Loop(coordinator, run, id, bucket, logs, heartbeat: TimeSpan.FromSeconds(5)).RunAsync(limit.Token))
+            .ToArray();
+        await Task.WhenAll(workers);
+
+        var status = await coordinator.Client().GetRunAsync(run, CancellationToken.None);
+        Assert.True(status.State == "completed", $"run {status.State}: {status.Reason}{Environment.NewLine}{logs.AllText}");
+        Assert.Equal(4, status.Cells.Count);
+        Assert.All(status.Cells, cell =>
+        {
+            Assert.Equal("completed", cell.State);
+            Assert.Equal(2, cell.Generation);
+            Assert.Null(cell.Fid);
+        });
+        Assert.Equal(2, status.Cells.Select(cell => cell.WorkerId).Distinct().Count());
+
+        await AssertCentersAsync(run, new GridTopology(2, 2), generation: 2);
+        await AssertCheckpointsAsync(run, bucket, new GridTopology(2, 2), [1, 2]);
+        var workerALines = logs.Entries.Where(line => line.Contains("worker worker-a", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(workerALines);
+        Assert.All(workerALines, line => Assert.Contains($"Run {run}", line, StringComparison.Ordinal));
+        Assert.Contains(workerALines, line => line.Contains("finished generation 2 of cell", StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, line => line.Contains("checkpoint of cell 0 at generation 1 unusable", StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, line => line.Contains("starts cell 0 from generation 0", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Entries, line => line.Contains("failed on cell", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Stopped_worker_cells_resume_elsewhere()
+    {
+        await EnsureMnistAsync();
+        await using var coordinator = new CoordinatorHost(leaseDuration: TimeSpan.FromSeconds(4));
+        string run = await coordinator.CreateRunAsync(RunYaml);
+        string bucket = NewBucket();
+        var logs = new CapturingLogger();
+        using var limit = new CancellationTokenSource(RunLimit);
+        using var stopA = CancellationTokenSource.CreateLinkedTokenSource(limit.Token);
+
+        var workerA = Loop(coordinator, run, "worker-a", bucket, logs, heartbeat: TimeSpan.FromSeconds(1));
+        var workerB = Loop(coordinator, run, "worker-b", bucket, logs, heartbeat: TimeSpan.FromSeconds(1));
+        // Worker A stops as soon as one of its cells finished (and checkpointed) its first generation.
+        workerA.GenerationCompleted += _ => stopA.Cancel();
+
+        var runA = workerA.RunAsync(stopA.Token);
+        var runB = workerB.RunAsync(limit.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runA);
+        Assert.False(limit.IsCancellationRequested, "worker A should stop on its own signal, not the time limit");
+        await runB;
+
+        var status = await coordinator.Client().GetRunAsync(run, CancellationToken.None);
+        Assert.True(status.State == "completed", $"run {status.State}: {status.Reason}{Environment.NewLine}{logs.AllText}");
+        Assert.All(status.Cells, cell =>
+        {
+            Assert.Equal("completed", cell.State);
+            Assert.Equal(2, cell.Generation);
+            Assert.Equal("worker-b", cell.WorkerId);
+        });
+        Assert.Contains(logs.Entries, line => line.Contains("worker worker-b resumes cell", StringComparison.Ordinal)
+            && line.Contains("after generation 1", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Entries, line => line.Contains("worker worker-a completed", StringComparison.Ordinal));
+        await AssertCentersAsync(run, new GridTopology(2, 2), generation: 2);
+    }
+
+    private CellWorkerLoop Loop(CoordinatorHost coordinator, string run, string workerId, string bucket, ILogger logger, TimeSpan heartbeat) =>
+        new(coordinator.Client(), run, new CellWorkerOptions
+        {
+            WorkerId = workerId,
+            Capacity = 2,
+            RedisConfiguration = redis.Configuration,
+            S3ConnectionString = s3.ConnectionString,
+            CheckpointBucket = bucket,
+            HeartbeatInterval = heartbeat,
+            PollInterval = TimeSpan.FromMilliseconds(200),
+        }, logger);
+
+    private async Task AssertCentersAsync(string run, GridTopology topology, int generation)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Configuration);
+        var database = connection.GetDatabase();
+        for (int cell = 0; cell < topology.CellCount; cell++)
+        {
+            var (x, y) = topology.Coordinates(cell);
+            var stored = await database.HashGetAsync(RedisKeys.Center(run, x, y), RedisKeys.GenerationField);
+            Assert.True(stored.HasValue, $"no center for cell ({x},{y})");
+            Assert.Equal(generation, (int)stored);
+        }
+    }
+
+    private async Task AssertCheckpointsAsync(string run, string bucket, GridTopology topology, int[] generations)
+    {
+        using var store = S3CheckpointStore.Create(s3.ConnectionString, bucket, run, topology, new CapturingLogger());
+        for (int cell = 0; cell < topology.CellCount; cell++)
+        {
+            Assert.Equal(generations, await store.ListAsync(cell, CancellationToken.None));
+        }
+    }
+
+    private static async Task EnsureMnistAsync() =>
+        await MnistDownloader.EnsureAsync(LipizzanerPaths.DefaultMnistDirectory, new CapturingLogger(), CancellationToken.None);
+
+    private static string NewBucket() => "run-" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>In-memory coordinator on the system clock. It needs 4 cells of capacity, waits for every cell and tolerates 4 dead cells.</summary>
+    private sealed class CoordinatorHost(TimeSpan leaseDuration) : WebApplicationFactory<Program>
+    {
+        private const string Token = "tok-9d2f61c8a4be4e07b3c5";
+
+        public CoordinatorClient Client() => new(CreateClient(), Token);
+
+        public async Task<string> CreateRunAsync(string yaml)
+        {
+            using var http = CreateClient();
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+            using var content = new StringContent(yaml, Encoding.UTF8, "application/yaml");
+            using var response = await http.PostAsync(new Uri("/runs", UriKind.Relative), content);
+            string body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, body);
+            using var document = System.Text.Json.JsonDocument.Parse(body);
+            return document.RootElement.GetProperty("run_id").GetString()!;
+        }
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseSetting("Lipizzaner:Token", Token);
+            builder.UseSetting("Lipizzaner:Distribution:MinClients", "4");
+            builder.UseSetting("Lipizzaner:Distribution:MaxClients", "4");
+            builder.UseSetting("Lipizzaner:Distribution:RegistrationTimeout", "00:01:00");
+            builder.UseSetting("Lipizzaner:Distribution:FinishProportion", "1");
+            builder.UseSetting("Lipizzaner:Distribution:StragglerTimeout", "00:01:00");
+            builder.UseSetting("Lipizzaner:Distribution:MaxDeadCells", "4");
+            builder.UseSetting("Lipizzaner:Distribution:LeaseDuration", leaseDuration.ToString("c", System.Globalization.CultureInfo.InvariantCulture));
+            builder.UseSetting("Lipizzaner:Distribution:PolicyInterval", "00:00:01");
+            builder.ConfigureLogging(logging => logging.ClearProviders());
+        }
+    }
+}
