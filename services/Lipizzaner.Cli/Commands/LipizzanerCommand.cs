@@ -22,6 +22,9 @@ public static class LipizzanerCommand
             ScoreCommand.Create(),
             MixtureCommand.Create(),
             ExportCommand.Create(),
+            RunCommands.Submit(),
+            RunCommands.Status(),
+            RunCommands.Results(),
         };
 
         var parseResult = root.Parse(args);

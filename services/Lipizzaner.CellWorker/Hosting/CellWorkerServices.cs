@@ -1,0 +1,116 @@
+using Lipizzaner.CellWorker.Worker;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Lipizzaner.CellWorker.Hosting;
+
+/// <summary>
+/// Settings of the cell worker process, from the section <c>Lipizzaner</c> (environment variables
+/// <c>Lipizzaner__Coordinator</c>, <c>Lipizzaner__Token</c>, <c>Lipizzaner__Worker__*</c>) and the
+/// connection strings <c>redis</c> and <c>minio</c>.
+/// </summary>
+public sealed class CellWorkerHostOptions
+{
+    public const string Section = "Lipizzaner";
+
+    /// <summary>Base URL of the coordinator, e.g. <c>http://127.0.0.1:5080</c>.</summary>
+    public Uri? Coordinator { get; set; }
+
+    /// <summary>Bearer token the coordinator requires on registrations and lease calls.</summary>
+    public string? Token { get; set; }
+
+    public CellWorkerSettings Worker { get; set; } = new();
+
+    /// <summary>StackExchange.Redis configuration string, from <c>ConnectionStrings:redis</c>.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>S3 connection string (<c>Endpoint=http://host:port;AccessKey=...;SecretKey=...</c>), from <c>ConnectionStrings:minio</c>.</summary>
+    public string? Minio { get; set; }
+}
+
+/// <summary>The section <c>Lipizzaner:Worker</c>.</summary>
+public sealed class CellWorkerSettings
+{
+    /// <summary>The run to join.</summary>
+    public string? RunId { get; set; }
+
+    /// <summary>Cells hosted at once, e.g. one per GPU. Default 1.</summary>
+    public int Capacity { get; set; } = 1;
+
+    /// <summary>Name of the worker at the coordinator and in log lines. Default: the host name and the process id.</summary>
+    public string? Id { get; set; }
+
+    /// <summary>Bucket of the checkpoints, created when missing.</summary>
+    public string CheckpointBucket { get; set; } = "lipizzaner-checkpoints";
+
+    /// <summary>Folder of the FID classifier. Unset selects the cache.</summary>
+    public string? ClassifierDirectory { get; set; }
+
+    /// <summary>Interval of the lease renewals while a cell trains; at most a third of the coordinator's lease duration. Default 20 s.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(20);
+}
+
+/// <summary>Registration of the cell worker's settings, its coordinator client and the service that runs <see cref="CellWorkerLoop"/>.</summary>
+public static class CellWorkerServices
+{
+    /// <summary>Name of the <see cref="HttpClient"/> of the coordinator calls.</summary>
+    public const string CoordinatorHttpClient = "coordinator";
+
+    public static TBuilder AddCellWorker<TBuilder>(this TBuilder builder)
+        where TBuilder : Microsoft.Extensions.Hosting.IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var configuration = builder.Configuration;
+        builder.Services.AddOptions<CellWorkerHostOptions>()
+            .Bind(configuration.GetSection(CellWorkerHostOptions.Section))
+            .Configure(options =>
+            {
+                options.Redis = configuration.GetConnectionString("redis");
+                options.Minio = configuration.GetConnectionString("minio");
+            })
+            .Validate(options => options.Coordinator is { IsAbsoluteUri: true },
+                "Lipizzaner:Coordinator (Lipizzaner__Coordinator) must be the coordinator's absolute URL.")
+            .Validate(options => !string.IsNullOrWhiteSpace(options.Token),
+                "Lipizzaner:Token (Lipizzaner__Token) must be set to the coordinator's bearer token.")
+            .Validate(options => !string.IsNullOrWhiteSpace(options.Worker.RunId),
+                "Lipizzaner:Worker:RunId (Lipizzaner__Worker__RunId) must name the run to join.")
+            .Validate(options => options.Worker.Capacity >= 1,
+                "Lipizzaner:Worker:Capacity (Lipizzaner__Worker__Capacity) must be at least 1.")
+            .Validate(options => !string.IsNullOrWhiteSpace(options.Redis),
+                "ConnectionStrings:redis (ConnectionStrings__redis) must be a StackExchange.Redis configuration string.")
+            .Validate(options => !string.IsNullOrWhiteSpace(options.Minio),
+                "ConnectionStrings:minio (ConnectionStrings__minio) must be Endpoint=http://host:port;AccessKey=...;SecretKey=...")
+            .ValidateOnStart();
+
+        builder.Services.AddHttpClient(CoordinatorHttpClient, (services, http) =>
+            http.BaseAddress = WithTrailingSlash(services.GetRequiredService<IOptions<CellWorkerHostOptions>>().Value.Coordinator!));
+        builder.Services.AddTransient(services => new CoordinatorClient(
+            services.GetRequiredService<IHttpClientFactory>().CreateClient(CoordinatorHttpClient),
+            services.GetRequiredService<IOptions<CellWorkerHostOptions>>().Value.Token!));
+        builder.Services.AddHostedService<CellWorkerService>();
+        return builder;
+    }
+
+    /// <summary>The loop's settings from the validated host settings.</summary>
+    public static CellWorkerOptions LoopOptions(CellWorkerHostOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new CellWorkerOptions
+        {
+            WorkerId = string.IsNullOrWhiteSpace(options.Worker.Id)
+                ? $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}"
+                : options.Worker.Id,
+            Capacity = options.Worker.Capacity,
+            RedisConfiguration = options.Redis!,
+            S3ConnectionString = options.Minio!,
+            CheckpointBucket = options.Worker.CheckpointBucket,
+            ClassifierDirectory = options.Worker.ClassifierDirectory,
+            HeartbeatInterval = options.Worker.HeartbeatInterval,
+        };
+    }
+
+    // A base address without the trailing '/' would drop its last path segment from every relative call.
+    private static Uri WithTrailingSlash(Uri address) =>
+        address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
+}
