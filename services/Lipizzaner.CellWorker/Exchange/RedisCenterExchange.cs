@@ -183,7 +183,7 @@ public sealed class RedisCenterExchange : ICenterExchange, IAsyncDisposable
         if ((long)result == 0)
         {
             _logger.LogDebug(
-                "Run {RunId}, cell {Cell}: generation {Generation} not published, Redis holds a newer center",
+                "Run {RunId}, cell {Cell}: generation {Generation} not published because Redis already contains a newer center",
                 _runId, _topology.CellName(snapshot.CellIndex), snapshot.Generation);
         }
     }

@@ -14,8 +14,7 @@ namespace Lipizzaner.Coordinator.Runs;
 /// <see cref="TimeProvider"/>.
 /// </summary>
 // NOTE: runs, registrations and leases live in this process's memory, so a coordinator restart
-// loses the run; they must move to Redis (keys with TTLs, as the architecture describes) so the
-// coordinator survives its own restart.
+// loses the run. Moving them to Redis keys with TTLs would let the coordinator survive a restart.
 public sealed class RunCoordinator
 {
     private const int _maxWorkerIdLength = 128;

@@ -15,7 +15,7 @@ public enum CellLeaseState
 /// <summary>A worker's claim on one cell until <see cref="ExpiresAt"/>; <see cref="Epoch"/> grows with every new lease of the cell.</summary>
 public sealed record CellLease(int CellIndex, string WorkerId, long Epoch, DateTimeOffset ExpiresAt);
 
-/// <summary>What the coordinator knows about one cell.</summary>
+/// <summary>The coordinator's record of one cell: lease state, holder and progress.</summary>
 public sealed record CellStatus(int CellIndex, CellLeaseState State, string? WorkerId, int Generation, bool Expired);
 
 /// <summary>

@@ -23,17 +23,7 @@ public static class GaussianCopies
         }
 
         int d = images.Dimensions;
-        long total = (long)times * images.Count;
-        if (total * d > Array.MaxLength)
-        {
-            throw new InvalidOperationException(
-                $"{total} images of {d} pixels do not fit in memory; lower dataloader.gaussian_augmentation_times");
-        }
-
-        var pixels = new float[total * d];
-        var labels = new int[total];
-        images.Pixels.CopyTo(pixels, 0);
-        images.Labels.CopyTo(labels, 0);
+        var (pixels, labels) = images.AllocateGrown(times, "dataloader.gaussian_augmentation_times");
         int next = images.Count;
         for (int copy = 1; copy < times; copy++)
         {

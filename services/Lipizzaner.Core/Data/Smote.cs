@@ -28,17 +28,7 @@ public static class Smote
         }
 
         int d = images.Dimensions;
-        long total = (long)times * images.Count;
-        if (total * d > Array.MaxLength)
-        {
-            throw new InvalidOperationException(
-                $"SMOTE to {total} images of {d} pixels does not fit in memory; lower dataloader.smote_augmentation_times");
-        }
-
-        var pixels = new float[total * d];
-        var labels = new int[total];
-        images.Pixels.CopyTo(pixels, 0);
-        images.Labels.CopyTo(labels, 0);
+        var (pixels, labels) = images.AllocateGrown(times, "dataloader.smote_augmentation_times");
         int next = images.Count;
 
         foreach (var group in Enumerable.Range(0, images.Count).GroupBy(i => images.Labels[i]).OrderBy(g => g.Key))

@@ -11,7 +11,7 @@ namespace Lipizzaner.Core.Interop;
 /// Reads both formats of <c>torch.save</c>: the zip archive of PyTorch 1.6 and later and the legacy
 /// sequence of pickles before it. Writes the zip format, which every PyTorch since 1.6 loads.
 /// <para>
-/// The pickles inside are read by a restricted unpickler that knows only the tensor-rebuild
+/// The pickles inside are read by a restricted unpickler that accepts only the tensor-rebuild
 /// functions, the typed storage classes and <c>collections.OrderedDict</c>. A file naming any other
 /// Python global is rejected with an <see cref="InvalidDataException"/> before any tensor is made.
 /// Tensors keep the element type they were saved with and are always read to the CPU, whatever

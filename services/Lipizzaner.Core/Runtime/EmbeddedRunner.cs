@@ -25,9 +25,9 @@ public sealed record RunResult(IReadOnlyList<CellResult> Cells, CellResult? Best
 /// <summary>
 /// Trains every cell of the grid in this process. Cells exchange centers through an in-memory
 /// <see cref="ICenterExchange"/> and checkpoint into the run folder. In asynchronous mode each cell
-/// runs its own generation loop and reads the newest neighbour centers, whatever their generation;
-/// in lockstep mode all cells finish generation t, then publish, before any starts t + 1, which
-/// makes a run on the CPU bit-identical for a given seed and any degree of parallelism.
+/// runs its own generation loop and reads the newest neighbour centers, whatever their generation.
+/// In lockstep mode all cells finish generation t, then publish, before any starts t + 1. That makes
+/// a run on the CPU bit-identical for a given seed and any degree of parallelism.
 /// </summary>
 public sealed class EmbeddedRunner
 {

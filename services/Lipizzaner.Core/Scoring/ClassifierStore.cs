@@ -22,7 +22,7 @@ public sealed record ClassifierInfo(
 public sealed record ClassifierTrainingOptions(int Epochs = 3, int BatchSize = 64, double LearningRate = 0.001, int Seed = 1);
 
 /// <summary>
-/// Trains, evaluates, caches and loads the MNIST classifier used for FID. The cache holds
+/// Trains, evaluates, caches and loads the MNIST classifier used for FID. The cache contains
 /// <c>mnist-classifier.bin</c> (a checksummed state dict) and <c>mnist-classifier.json</c>
 /// (<see cref="ClassifierInfo"/>).
 /// </summary>
