@@ -53,6 +53,30 @@ internal static class ConfigChecks
         }
 
         CheckImageFolder(config, invalidPaths, locate, errors);
+        CheckDistribution(config.Distribution, invalidPaths, locate, errors);
+    }
+
+    /// <summary>Checks the pairs of <c>distribution</c> keys that must agree when both are set.</summary>
+    private static void CheckDistribution(
+        DistributionSettings distribution, IReadOnlySet<string> invalidPaths, Func<string, string> locate, List<string> errors)
+    {
+        if (distribution is { MinClients: { } min, MaxClients: { } max }
+            && !invalidPaths.Contains("distribution.min_clients") && !invalidPaths.Contains("distribution.max_clients")
+            && max < min)
+        {
+            errors.Add($"distribution.max_clients: {max} is invalid; expected at least distribution.min_clients ({min})"
+                + locate("distribution.max_clients"));
+        }
+
+        // Three renewals per lease leave room for two lost or late heartbeats before a training cell's lease expires.
+        if (distribution is { HeartbeatInterval: { } heartbeat, LeaseDuration: { } lease }
+            && !invalidPaths.Contains("distribution.heartbeat_interval") && !invalidPaths.Contains("distribution.lease_duration")
+            && heartbeat * 3 > lease)
+        {
+            errors.Add($"distribution.heartbeat_interval: {heartbeat} s is invalid; expected at most a third of "
+                + $"distribution.lease_duration ({lease} s), so that a late heartbeat does not lose the lease"
+                + locate("distribution.heartbeat_interval"));
+        }
     }
 
     /// <summary>Checks the keys that <c>dataloader.dataset_name: image_folder</c> reads.</summary>

@@ -150,6 +150,31 @@ internal static class ConfigSchema
         Key("runtime.torch_threads", new IntRule(1),
             c => c.Runtime.TorchThreads, (c, v) => c.Runtime.TorchThreads = v),
         Key("runtime.device", new DeviceRule(), c => c.Runtime.Device, (c, v) => c.Runtime.Device = v),
+
+        Key("distribution.min_clients", new OptionalRule<int>(new IntRule(1), "use the coordinator's MinClients"),
+            c => c.Distribution.MinClients, (c, v) => c.Distribution.MinClients = v),
+        Key("distribution.max_clients", new OptionalRule<int>(new IntRule(1), "use the coordinator's MaxClients"),
+            c => c.Distribution.MaxClients, (c, v) => c.Distribution.MaxClients = v),
+        Key("distribution.registration_timeout",
+            new OptionalRule<double>(new DoubleRule(0, minExclusive: true), "use the coordinator's RegistrationTimeout"),
+            c => c.Distribution.RegistrationTimeout, (c, v) => c.Distribution.RegistrationTimeout = v),
+        Key("distribution.finish_proportion",
+            new OptionalRule<double>(new DoubleRule(0, minExclusive: true, max: 1), "use the coordinator's FinishProportion"),
+            c => c.Distribution.FinishProportion, (c, v) => c.Distribution.FinishProportion = v),
+        Key("distribution.straggler_timeout",
+            new OptionalRule<double>(new DoubleRule(0), "use the coordinator's StragglerTimeout"),
+            c => c.Distribution.StragglerTimeout, (c, v) => c.Distribution.StragglerTimeout = v),
+        Key("distribution.max_dead_cells", new OptionalRule<int>(new IntRule(0), "use the coordinator's MaxDeadCells"),
+            c => c.Distribution.MaxDeadCells, (c, v) => c.Distribution.MaxDeadCells = v),
+        Key("distribution.lease_duration",
+            new OptionalRule<double>(new DoubleRule(0, minExclusive: true), "use the coordinator's LeaseDuration"),
+            c => c.Distribution.LeaseDuration, (c, v) => c.Distribution.LeaseDuration = v),
+        Key("distribution.heartbeat_interval",
+            new OptionalRule<double>(new DoubleRule(0, minExclusive: true), "use the worker's HeartbeatInterval"),
+            c => c.Distribution.HeartbeatInterval, (c, v) => c.Distribution.HeartbeatInterval = v),
+        Key("distribution.max_aspect_ratio",
+            new OptionalRule<double>(new DoubleRule(1, max: 1000), "use the coordinator's MaxAspectRatio"),
+            c => c.Distribution.MaxAspectRatio, (c, v) => c.Distribution.MaxAspectRatio = v),
     ];
 
     /// <summary>
@@ -159,7 +184,8 @@ internal static class ConfigSchema
     private static readonly Dictionary<string, string> _ignoredKeys = new(StringComparer.Ordinal)
     {
         ["general.logging"] = "messages go to the console, and there is no log server",
-        ["general.distribution"] = "all cells run in one process; grid.width and grid.height set the grid",
+        ["general.distribution"] =
+            "the embedded runner trains every cell in one process, and a coordinator reads the top-level distribution section",
         ["general.num_workers"] =
             "there are no data-loader worker processes; runtime.parallelism sets how many cells train at once",
         ["general.output_dir"] = "the run folder is not read from the configuration file",

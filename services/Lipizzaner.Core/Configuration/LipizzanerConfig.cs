@@ -19,6 +19,8 @@ public sealed class LipizzanerConfig
     public NetworkSettings Network { get; set; } = new();
 
     public RuntimeSettings Runtime { get; set; } = new();
+
+    public DistributionSettings Distribution { get; set; } = new();
 }
 
 public sealed class GeneralSettings
@@ -205,6 +207,41 @@ public sealed class RuntimeSettings
 
     /// <summary>Torch device: <c>cpu</c> or <c>cuda</c> (or <c>cuda:N</c>).</summary>
     public string Device { get; set; } = "cpu";
+}
+
+/// <summary>
+/// How a coordinator forms the grid and ends a distributed run (addition). Every value is optional:
+/// an unset one takes the coordinator's own setting of the same name. The embedded runner reads none.
+/// Durations are in seconds.
+/// </summary>
+public sealed class DistributionSettings
+{
+    /// <summary>Cells of registered worker capacity at which the grid is built.</summary>
+    public int? MinClients { get; set; }
+
+    /// <summary>Most cells in the grid, however much capacity registers.</summary>
+    public int? MaxClients { get; set; }
+
+    /// <summary>Seconds a new run waits for <see cref="MinClients"/> cells of capacity before it fails.</summary>
+    public double? RegistrationTimeout { get; set; }
+
+    /// <summary>Share of the cells that must complete before the straggler clock starts, in (0, 1].</summary>
+    public double? FinishProportion { get; set; }
+
+    /// <summary>Seconds the remaining cells may run once <see cref="FinishProportion"/> of the cells completed.</summary>
+    public double? StragglerTimeout { get; set; }
+
+    /// <summary>Most cells dead at once (lease expired, not leased again) before the run aborts.</summary>
+    public int? MaxDeadCells { get; set; }
+
+    /// <summary>Seconds a lease lasts without a heartbeat.</summary>
+    public double? LeaseDuration { get; set; }
+
+    /// <summary>Seconds between a worker's lease renewals while a cell trains; at most a third of <see cref="LeaseDuration"/>.</summary>
+    public double? HeartbeatInterval { get; set; }
+
+    /// <summary>Largest width-to-height ratio of the grid.</summary>
+    public double? MaxAspectRatio { get; set; }
 }
 
 public enum MixtureSampling

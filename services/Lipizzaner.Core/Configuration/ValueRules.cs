@@ -47,7 +47,9 @@ internal sealed class DoubleRule(double min, bool minExclusive = false, double m
         {
             if (!double.IsPositiveInfinity(max))
             {
-                return $"a number from {Format(min)} to {Format(max)}";
+                return minExclusive
+                    ? $"a number > {Format(min)} and <= {Format(max)}"
+                    : $"a number from {Format(min)} to {Format(max)}";
             }
 
             return $"a finite number {(minExclusive ? ">" : ">=")} {Format(min)}";

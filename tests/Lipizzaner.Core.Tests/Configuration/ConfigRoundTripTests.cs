@@ -66,6 +66,16 @@ public sealed class ConfigRoundTripTests
           parallelism: 2
           torch_threads: 3
           device: cuda:1
+        distribution:
+          min_clients: 6
+          max_clients: 12
+          registration_timeout: 90
+          finish_proportion: 0.8
+          straggler_timeout: 0
+          max_dead_cells: 0
+          lease_duration: 40.5
+          heartbeat_interval: 10
+          max_aspect_ratio: 3
         """;
 
     /// <summary>Properties that have a single valid value, so no file can change them.</summary>

@@ -52,7 +52,7 @@ public sealed class ConfigWarningTests
 
     [Theory]
     [InlineData("general:\n  logging:\n    enabled: true\n    log_level: INFO\n", "general.logging", "console")]
-    [InlineData("general:\n  distribution:\n    auto_discover: false\n", "general.distribution", "grid.width")]
+    [InlineData("general:\n  distribution:\n    auto_discover: false\n", "general.distribution", "top-level distribution section")]
     [InlineData("general:\n  num_workers: 4\n", "general.num_workers", "runtime.parallelism")]
     [InlineData("general:\n  output_dir: ./output\n", "general.output_dir", "run folder")]
     [InlineData("general:\n  losswise:\n    enabled: false\n", "general.losswise", "Losswise")]
