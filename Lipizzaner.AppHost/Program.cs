@@ -1,64 +1,103 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 
-// Redis and S3 run as local executables (redis-server, and s3rver from build/s3rver/install.sh), so no
-// container engine is needed. The secrets Parameters:redis-password and Parameters:coordinator-token
+// The local app model: Redis, an S3 server, the coordinator, Lipizzaner:Workers cell workers and a
+// one-shot `lipizzaner submit` of Lipizzaner:RunConfig, all shown in the Aspire dashboard.
+//
+// Lipizzaner:Resources chooses how Redis and S3 run:
+// - "executables" (the default; no container engine needed, as on this machine and HPC nodes):
+//   redis-server and s3rver (installed by build/s3rver/install.sh) as local processes;
+// - "containers": pinned Redis and MinIO images, for machines with a container runtime.
+// The secrets Parameters:redis-password, Parameters:coordinator-token and Parameters:minio-password
 // come from user secrets, or are generated when unset.
-// NOTE: workers join the run in Parameters:run-id and start only on request (explicit start),
-// because a run id exists only after 'lipizzaner submit'. A run id given at start-up is fixed for the session.
 var builder = DistributedApplication.CreateBuilder(args);
 string root = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, ".."));
-int workers = builder.Configuration.GetValue("Lipizzaner:Workers", 2);
-int capacity = builder.Configuration.GetValue("Lipizzaner:WorkerCapacity", 1);
+var settings = builder.Configuration.GetSection("Lipizzaner");
+int workers = settings.GetValue("Workers", 2);
+int capacity = settings.GetValue("WorkerCapacity", 2);
+string resources = settings["Resources"] ?? "executables";
+bool submitOnStart = settings.GetValue("SubmitOnStart", true);
+string runConfig = Path.GetFullPath(settings["RunConfig"] ?? Path.Combine("configs", "quickstart-distributed.yml"), root);
+if (workers < 0 || capacity < 1)
+{
+    throw new InvalidOperationException(
+        $"Lipizzaner:Workers is {workers} and Lipizzaner:WorkerCapacity is {capacity}; use 0 or more workers of capacity 1 or more.");
+}
+
+if (submitOnStart && !File.Exists(runConfig))
+{
+    throw new InvalidOperationException(
+        $"Lipizzaner:RunConfig names {runConfig}, which does not exist; point it at a run configuration such as configs/quickstart-distributed.yml.");
+}
 
 var redisPassword = builder.AddParameter("redis-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true);
 var token = builder.AddParameter("coordinator-token", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true);
-var runId = builder.AddParameter("run-id");
 
-// Redis keeps nothing on disk (--save '' --appendonly no). s3rver keeps its buckets in one folder across AppHost runs.
-var redis = builder.AddExecutable("redis", "redis-server", root)
-    .WithEndpoint(name: "tcp", scheme: "tcp");
-var redisEndpoint = redis.GetEndpoint("tcp");
-redis.WithArgs(context =>
+IResourceBuilder<IResourceWithEndpoints> redis;
+IResourceBuilder<IResourceWithEndpoints> s3;
+ReferenceExpression s3Connection;
+switch (resources)
 {
-    context.Args.Add("--port");
-    context.Args.Add(redisEndpoint.Property(EndpointProperty.TargetPort));
-    context.Args.Add("--bind");
-    context.Args.Add("127.0.0.1");
-    context.Args.Add("--save");
-    context.Args.Add("");
-    context.Args.Add("--appendonly");
-    context.Args.Add("no");
-    context.Args.Add("--requirepass");
-    context.Args.Add(redisPassword);
-});
+    case "executables":
+        redis = AddRedisExecutable(builder, root, redisPassword);
+        s3 = AddS3Executable(builder, root, settings["S3Directory"] ?? Path.Combine(Path.GetTempPath(), "lipizzaner-apphost", "s3"));
+        // s3rver accepts its built-in access key S3RVER with any secret key.
+        s3Connection = ReferenceExpression.Create(
+            $"Endpoint=http://127.0.0.1:{s3.Resource.GetEndpoint("http").Property(EndpointProperty.Port)};AccessKey=S3RVER;SecretKey=S3RVER");
+        break;
+    case "containers":
+        var minioPassword = builder.AddParameter("minio-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true);
+        redis = builder.AddContainer("redis", ContainerImages.Redis, ContainerImages.RedisTag)
+            .WithEndpoint(targetPort: 6379, name: "tcp", scheme: "tcp")
+            .WithArgs(context =>
+            {
+                context.Args.Add("--requirepass");
+                context.Args.Add(redisPassword);
+                context.Args.Add("--appendonly");
+                context.Args.Add("yes");
+            });
+        s3 = builder.AddContainer("minio", ContainerImages.Minio, ContainerImages.MinioTag)
+            .WithHttpEndpoint(targetPort: 9000, name: "http")
+            .WithEnvironment("MINIO_ROOT_USER", "lipizzaner")
+            .WithEnvironment("MINIO_ROOT_PASSWORD", minioPassword)
+            .WithArgs("server", "/data")
+            .WithHttpHealthCheck("/minio/health/live");
+        s3Connection = ReferenceExpression.Create(
+            $"Endpoint=http://127.0.0.1:{s3.Resource.GetEndpoint("http").Property(EndpointProperty.Port)};AccessKey=lipizzaner;SecretKey={minioPassword}");
+        break;
+    default:
+        throw new InvalidOperationException($"Lipizzaner:Resources is '{resources}'; use executables or containers.");
+}
 
-string s3Data = builder.Configuration["Lipizzaner:S3Directory"] ?? Path.Combine(Path.GetTempPath(), "lipizzaner-apphost", "s3");
-Directory.CreateDirectory(s3Data);
-var s3 = builder.AddExecutable("minio", "node", root, Path.Combine(root, "build", "s3rver", "node_modules-root", "node_modules", "s3rver", "bin", "s3rver.js"))
-    .WithHttpEndpoint(name: "http");
-var s3Endpoint = s3.GetEndpoint("http");
-s3.WithArgs(context =>
-{
-    context.Args.Add("--directory");
-    context.Args.Add(s3Data);
-    context.Args.Add("--address");
-    context.Args.Add("127.0.0.1");
-    context.Args.Add("--port");
-    context.Args.Add(s3Endpoint.Property(EndpointProperty.TargetPort));
-    context.Args.Add("--silent");
-    context.Args.Add("--no-vhost-buckets");
-});
+var redisConnection = ReferenceExpression.Create(
+    $"127.0.0.1:{redis.Resource.GetEndpoint("tcp").Property(EndpointProperty.Port)},password={redisPassword}");
 
+// The coordinator keeps its runs in Redis, so restarting it from the dashboard continues the run.
 var coordinator = builder.AddProject<Projects.Lipizzaner_Coordinator>("coordinator")
     .WithHttpEndpoint(name: "http")
+    .WithEnvironment("ConnectionStrings__redis", redisConnection)
     .WithEnvironment("Lipizzaner__Token", token)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WaitFor(redis);
 var coordinatorEndpoint = coordinator.GetEndpoint("http");
 
-// s3rver accepts its built-in access key S3RVER with any secret key.
-var redisConnection = ReferenceExpression.Create($"127.0.0.1:{redisEndpoint.Property(EndpointProperty.Port)},password={redisPassword}");
-var s3Connection = ReferenceExpression.Create($"Endpoint=http://127.0.0.1:{s3Endpoint.Property(EndpointProperty.Port)};AccessKey=S3RVER;SecretKey=S3RVER");
+if (submitOnStart)
+{
+    builder.AddProject<Projects.Lipizzaner_Cli>("submit")
+        .WithArgs(context =>
+        {
+            // 'dotnet run' would take --file for itself.
+            context.Args.Add("submit");
+            context.Args.Add("--config");
+            context.Args.Add(runConfig);
+            context.Args.Add("--coordinator");
+            context.Args.Add(coordinatorEndpoint);
+        })
+        .WithEnvironment("LIPIZZANER_TOKEN", token)
+        .WaitFor(coordinator);
+}
+
+// Workers started without a run id join the coordinator's current run, waiting until one is submitted.
 for (int index = 1; index <= workers; index++)
 {
     string name = string.Create(CultureInfo.InvariantCulture, $"worker-{index}");
@@ -71,11 +110,64 @@ for (int index = 1; index <= workers; index++)
         .WithEnvironment("Lipizzaner__Token", token)
         .WithEnvironment("Lipizzaner__Worker__Id", name)
         .WithEnvironment("Lipizzaner__Worker__Capacity", capacity.ToString(CultureInfo.InvariantCulture))
-        .WithEnvironment("Lipizzaner__Worker__RunId", runId)
         .WaitFor(redis)
         .WaitFor(s3)
-        .WaitFor(coordinator)
-        .WithExplicitStart();
+        .WaitFor(coordinator);
 }
 
 await builder.Build().RunAsync().ConfigureAwait(false);
+
+// Redis keeps nothing on disk here (--save '' --appendonly no): a new AppHost session starts empty.
+static IResourceBuilder<IResourceWithEndpoints> AddRedisExecutable(
+    IDistributedApplicationBuilder builder, string root, IResourceBuilder<ParameterResource> password)
+{
+    var redis = builder.AddExecutable("redis", "redis-server", root).WithEndpoint(name: "tcp", scheme: "tcp");
+    var endpoint = redis.GetEndpoint("tcp");
+    return redis.WithArgs(context =>
+    {
+        context.Args.Add("--port");
+        context.Args.Add(endpoint.Property(EndpointProperty.TargetPort));
+        context.Args.Add("--bind");
+        context.Args.Add("127.0.0.1");
+        context.Args.Add("--save");
+        context.Args.Add("");
+        context.Args.Add("--appendonly");
+        context.Args.Add("no");
+        context.Args.Add("--requirepass");
+        context.Args.Add(password);
+    });
+}
+
+// s3rver keeps its buckets in one folder across AppHost sessions.
+static IResourceBuilder<IResourceWithEndpoints> AddS3Executable(IDistributedApplicationBuilder builder, string root, string directory)
+{
+    Directory.CreateDirectory(directory);
+    string script = Path.Combine(root, "build", "s3rver", "node_modules-root", "node_modules", "s3rver", "bin", "s3rver.js");
+    if (!File.Exists(script))
+    {
+        throw new InvalidOperationException($"{script} is missing; install the local S3 server with: bash build/s3rver/install.sh");
+    }
+
+    var s3 = builder.AddExecutable("minio", "node", root, script).WithHttpEndpoint(name: "http");
+    var endpoint = s3.GetEndpoint("http");
+    return s3.WithArgs(context =>
+    {
+        context.Args.Add("--directory");
+        context.Args.Add(directory);
+        context.Args.Add("--address");
+        context.Args.Add("127.0.0.1");
+        context.Args.Add("--port");
+        context.Args.Add(endpoint.Property(EndpointProperty.TargetPort));
+        context.Args.Add("--silent");
+        context.Args.Add("--no-vhost-buckets");
+    });
+}
+
+/// <summary>Images of the container resources, pinned so that every machine runs the same servers.</summary>
+internal static class ContainerImages
+{
+    public const string Redis = "redis";
+    public const string RedisTag = "7.4.2";
+    public const string Minio = "minio/minio";
+    public const string MinioTag = "RELEASE.2025-04-22T22-12-26Z";
+}

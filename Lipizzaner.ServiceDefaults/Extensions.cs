@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -14,7 +15,8 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// Defaults every Lipizzaner service starts with: OpenTelemetry logs, metrics and traces (with the
-/// Prometheus scraping endpoint), default health checks, and the endpoints that serve them.
+/// Prometheus scraping endpoint, and OTLP export when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set),
+/// default health checks, and the endpoints that serve them.
 /// </summary>
 public static class ServiceDefaultsExtensions
 {
@@ -64,8 +66,12 @@ public static class ServiceDefaultsExtensions
                 .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsInfrastructurePath(context.Request.Path))
                 .AddHttpClientInstrumentation());
 
-        // NOTE: no exporter for traces and logs yet; the Aspire dashboard needs the OTLP exporter
-        // (package OpenTelemetry.Exporter.OpenTelemetryProtocol) when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+        // The Aspire dashboard (or any collector) receives logs, metrics and traces over OTLP; the
+        // endpoint, protocol and headers come from the standard OTEL_EXPORTER_OTLP_* variables.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
 
         return builder;
     }

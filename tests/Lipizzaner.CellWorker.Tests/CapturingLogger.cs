@@ -12,6 +12,9 @@ public sealed class CapturingLogger : ILogger
 
     public string AllText => string.Join(Environment.NewLine, _entries);
 
+    /// <summary>The last <paramref name="count"/> entries, for failure messages.</summary>
+    public string Tail(int count) => string.Join(Environment.NewLine, _entries.TakeLast(count));
+
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
 

@@ -89,7 +89,8 @@ public sealed class PolicyTests
         factory.Time.Advance(TimeSpan.FromSeconds(60));
         var view = await client.WaitForStateAsync(run, "failed");
         Assert.Equal(
-            "The registration timeout of 60 s passed with 3 cells of capacity from 2 workers registered; MinClients requires at least 4.",
+            "The registration timeout of 60 s passed with 3 cells of capacity from 2 workers registered; min_clients requires at least 4. "
+            + "Start more workers, or lower distribution.min_clients.",
             view.GetProperty("reason").GetString());
 
         using var register = await client.PostJsonAsync($"/runs/{run}/workers", new { worker_id = "w2", capacity = 1 });

@@ -1,33 +1,16 @@
 using System.Globalization;
 using System.Net;
+using Lipizzaner.CellWorker.Resilience;
+using Lipizzaner.Core.Coordination;
 using Lipizzaner.Core.Grid;
 using Lipizzaner.Core.IO;
 using Lipizzaner.Core.Runtime;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Retry;
 using Polly.Timeout;
 using StackExchange.Redis;
 
 namespace Lipizzaner.CellWorker.Exchange;
-
-/// <summary>Retry and timeout settings of the Redis calls made by <see cref="RedisCenterExchange"/>.</summary>
-public sealed record RedisResilienceOptions
-{
-    /// <summary>Retries after the first attempt. With the defaults, a call keeps retrying for about 20 s (estimate: the sum of the delays).</summary>
-    public int MaxRetryAttempts { get; init; } = 8;
-
-    /// <summary>First retry delay, which doubles per retry (with jitter) up to <see cref="MaxRetryDelay"/>.</summary>
-    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
-
-    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(4);
-
-    /// <summary>Time limit of one attempt. An attempt that runs past it counts as a transient failure.</summary>
-    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Time limit of a call with all its retries.</summary>
-    public TimeSpan TotalTimeout { get; init; } = TimeSpan.FromSeconds(60);
-}
 
 /// <summary>
 /// The distributed <see cref="ICenterExchange"/>: each cell's newest center lives in the Redis hash
@@ -82,7 +65,7 @@ public sealed class RedisCenterExchange : ICenterExchange, IAsyncDisposable
         string runId,
         GridTopology topology,
         ILogger logger,
-        RedisResilienceOptions? resilience = null,
+        RetryOptions? resilience = null,
         TimeProvider? timeProvider = null,
         bool ownsConnection = false)
     {
@@ -94,7 +77,7 @@ public sealed class RedisCenterExchange : ICenterExchange, IAsyncDisposable
         _runId = RedisKeys.ValidateRunId(runId);
         _topology = topology;
         _logger = logger;
-        _pipeline = CreatePipeline(resilience ?? new RedisResilienceOptions(), timeProvider ?? TimeProvider.System, runId, logger);
+        _pipeline = CreatePipeline(resilience ?? RetryOptions.Redis, timeProvider ?? TimeProvider.System, runId, logger);
     }
 
     public string RunId => _runId;
@@ -111,7 +94,7 @@ public sealed class RedisCenterExchange : ICenterExchange, IAsyncDisposable
         string runId,
         GridTopology topology,
         ILogger logger,
-        RedisResilienceOptions? resilience = null,
+        RetryOptions? resilience = null,
         TimeProvider? timeProvider = null,
         CancellationToken cancellationToken = default)
     {
@@ -125,7 +108,7 @@ public sealed class RedisCenterExchange : ICenterExchange, IAsyncDisposable
         options.ClientName ??= $"lipizzaner-centers-{runId}";
         string endpoints = DescribeEndpoints(options);
 
-        var pipeline = CreatePipeline(resilience ?? new RedisResilienceOptions(), timeProvider ?? TimeProvider.System, runId, logger);
+        var pipeline = CreatePipeline(resilience ?? RetryOptions.Redis, timeProvider ?? TimeProvider.System, runId, logger);
         var context = ResilienceContextPool.Shared.Get("connect", cancellationToken);
         context.Properties.Set(CellProperty, "-");
         IConnectionMultiplexer connection;
@@ -273,45 +256,25 @@ public sealed class RedisCenterExchange : ICenterExchange, IAsyncDisposable
         }
     }
 
-    private static ResiliencePipeline CreatePipeline(
-        RedisResilienceOptions options, TimeProvider timeProvider, string runId, ILogger logger)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxRetryAttempts);
-        var retry = new RetryStrategyOptions
-        {
-            ShouldHandle = new PredicateBuilder()
-                .Handle<RedisConnectionException>(error => error.FailureType != ConnectionFailureType.AuthenticationFailure)
-                .Handle<RedisTimeoutException>()
-                .Handle<TimeoutRejectedException>(),
-            MaxRetryAttempts = Math.Max(options.MaxRetryAttempts, 0),
-            Delay = options.RetryDelay,
-            MaxDelay = options.MaxRetryDelay,
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            OnRetry = arguments =>
-            {
-                string cell = arguments.Context.Properties.GetValue(CellProperty, "-");
-                var error = arguments.Outcome.Exception;
-                logger.LogWarning(
-                    "Redis {Operation} for run {RunId}, cell {Cell} failed ({ErrorType}: {ErrorMessage}); retry {Attempt} in {DelayMs} ms",
-                    arguments.Context.OperationKey,
-                    runId,
-                    cell,
-                    error?.GetType().Name,
-                    error?.Message,
-                    arguments.AttemptNumber + 1,
-                    (long)arguments.RetryDelay.TotalMilliseconds);
-                return default;
-            },
-        };
-        var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider };
-        if (options.MaxRetryAttempts > 0)
-        {
-            builder.AddTimeout(options.TotalTimeout).AddRetry(retry);
-        }
+    private static ResiliencePipeline CreatePipeline(RetryOptions options, TimeProvider timeProvider, string runId, ILogger logger) =>
+        options.CreatePipeline(timeProvider, static (error, _) => IsTransient(error), arguments =>
+            logger.LogWarning(
+                "Redis {Operation} for run {RunId}, cell {Cell} failed ({ErrorType}: {ErrorMessage}); retry {Attempt} in {DelayMs} ms",
+                arguments.Context.OperationKey,
+                runId,
+                arguments.Context.Properties.GetValue(CellProperty, "-"),
+                arguments.Outcome.Exception?.GetType().Name,
+                arguments.Outcome.Exception?.Message,
+                arguments.AttemptNumber + 1,
+                (long)arguments.RetryDelay.TotalMilliseconds));
 
-        return builder.AddTimeout(options.AttemptTimeout).Build();
-    }
+    // A rejected password is final; a lost connection or a slow server is worth another try.
+    private static bool IsTransient(Exception error) => error switch
+    {
+        RedisConnectionException connection => connection.FailureType != ConnectionFailureType.AuthenticationFailure,
+        RedisTimeoutException or TimeoutRejectedException => true,
+        _ => false,
+    };
 
     private static string DescribeEndpoints(ConfigurationOptions options) =>
         string.Join(", ", options.EndPoints.Select(endpoint => endpoint switch

@@ -5,8 +5,12 @@ using Microsoft.Extensions.Options;
 
 namespace Lipizzaner.CellWorker.Hosting;
 
-/// <summary>Runs <see cref="CellWorkerLoop"/> for the configured run and stops the process once the run ended or the loop failed.</summary>
-public sealed class CellWorkerService(
+/// <summary>
+/// Runs <see cref="CellWorkerLoop"/> for the configured run, or for the coordinator's current run when
+/// none is configured (waiting until one is submitted), and stops the process once the run ended or
+/// the loop failed.
+/// </summary>
+public sealed partial class CellWorkerService(
     CoordinatorClient client,
     IOptions<CellWorkerHostOptions> options,
     IHostApplicationLifetime lifetime,
@@ -15,9 +19,12 @@ public sealed class CellWorkerService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        var loop = new CellWorkerLoop(client, settings.Worker.RunId!, CellWorkerServices.LoopOptions(settings), logger);
         try
         {
+            string runId = settings.Worker.RunId is { Length: > 0 } configured
+                ? configured
+                : await WaitForRunAsync(settings, stoppingToken).ConfigureAwait(false);
+            var loop = new CellWorkerLoop(client, runId, CellWorkerServices.LoopOptions(settings), logger);
             await loop.RunAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (Exception) when (!stoppingToken.IsCancellationRequested)
@@ -31,4 +38,27 @@ public sealed class CellWorkerService(
             lifetime.StopApplication();
         }
     }
+
+    private async Task<string> WaitForRunAsync(CellWorkerHostOptions settings, CancellationToken stoppingToken)
+    {
+        string workerId = CellWorkerServices.WorkerId(settings);
+        LogWaiting(logger, workerId, settings.Coordinator!);
+        while (true)
+        {
+            var current = await client.GetCurrentRunAsync(stoppingToken).ConfigureAwait(false);
+            if (current is not null)
+            {
+                LogJoining(logger, workerId, current.RunId, current.State);
+                return current.RunId;
+            }
+
+            await Task.Delay(settings.Worker.JoinPollInterval, stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} waits for a run to be submitted at {Coordinator}")]
+    private static partial void LogWaiting(ILogger logger, string workerId, Uri coordinator);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} joins run {RunId}, which is {State}")]
+    private static partial void LogJoining(ILogger logger, string workerId, string runId, string state);
 }

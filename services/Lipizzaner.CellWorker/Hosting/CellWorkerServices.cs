@@ -1,6 +1,8 @@
+using Lipizzaner.CellWorker.Resilience;
 using Lipizzaner.CellWorker.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Lipizzaner.CellWorker.Hosting;
@@ -32,8 +34,17 @@ public sealed class CellWorkerHostOptions
 /// <summary>The section <c>Lipizzaner:Worker</c>.</summary>
 public sealed class CellWorkerSettings
 {
-    /// <summary>The run to join.</summary>
+    /// <summary>The run to join. Unset joins the coordinator's current run, waiting until one is submitted.</summary>
     public string? RunId { get; set; }
+
+    /// <summary>
+    /// Folder for checkpoints and final mixtures that every worker reaches (a cluster's shared file
+    /// system), used instead of S3; then <c>ConnectionStrings:minio</c> is not needed.
+    /// </summary>
+    public string? CheckpointFolder { get; set; }
+
+    /// <summary>Interval of the requests for the current run while none is submitted. Default 2 s.</summary>
+    public TimeSpan JoinPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Cells hosted at once, e.g. one per GPU. Default 1.</summary>
     public int Capacity { get; set; } = 1;
@@ -73,21 +84,31 @@ public static class CellWorkerServices
                 "Lipizzaner:Coordinator (Lipizzaner__Coordinator) must be the coordinator's absolute URL.")
             .Validate(options => !string.IsNullOrWhiteSpace(options.Token),
                 "Lipizzaner:Token (Lipizzaner__Token) must be set to the coordinator's bearer token.")
-            .Validate(options => !string.IsNullOrWhiteSpace(options.Worker.RunId),
-                "Lipizzaner:Worker:RunId (Lipizzaner__Worker__RunId) must name the run to join.")
+            .Validate(options => options.Worker.JoinPollInterval > TimeSpan.Zero,
+                "Lipizzaner:Worker:JoinPollInterval (Lipizzaner__Worker__JoinPollInterval) must be more than zero (hh:mm:ss).")
             .Validate(options => options.Worker.Capacity >= 1,
                 "Lipizzaner:Worker:Capacity (Lipizzaner__Worker__Capacity) must be at least 1.")
             .Validate(options => !string.IsNullOrWhiteSpace(options.Redis),
                 "ConnectionStrings:redis (ConnectionStrings__redis) must be a StackExchange.Redis configuration string.")
-            .Validate(options => !string.IsNullOrWhiteSpace(options.Minio),
-                "ConnectionStrings:minio (ConnectionStrings__minio) must be Endpoint=http://host:port;AccessKey=...;SecretKey=...")
+            .Validate(options => !string.IsNullOrWhiteSpace(options.Minio) || !string.IsNullOrWhiteSpace(options.Worker.CheckpointFolder),
+                "Set ConnectionStrings:minio (ConnectionStrings__minio) to Endpoint=http://host:port;AccessKey=...;SecretKey=..., "
+                + "or Lipizzaner:Worker:CheckpointFolder (Lipizzaner__Worker__CheckpointFolder) to a folder every worker reaches.")
+            .Validate(options => string.IsNullOrWhiteSpace(options.Minio) || string.IsNullOrWhiteSpace(options.Worker.CheckpointFolder),
+                "ConnectionStrings:minio and Lipizzaner:Worker:CheckpointFolder are both set; set one: S3 or a shared folder for the checkpoints.")
             .ValidateOnStart();
 
         builder.Services.AddHttpClient(CoordinatorHttpClient, (services, http) =>
             http.BaseAddress = WithTrailingSlash(services.GetRequiredService<IOptions<CellWorkerHostOptions>>().Value.Coordinator!));
-        builder.Services.AddTransient(services => new CoordinatorClient(
-            services.GetRequiredService<IHttpClientFactory>().CreateClient(CoordinatorHttpClient),
-            services.GetRequiredService<IOptions<CellWorkerHostOptions>>().Value.Token!));
+        builder.Services.AddTransient(services =>
+        {
+            var options = services.GetRequiredService<IOptions<CellWorkerHostOptions>>().Value;
+            return new CoordinatorClient(
+                services.GetRequiredService<IHttpClientFactory>().CreateClient(CoordinatorHttpClient),
+                options.Token!,
+                RetryOptions.Coordinator,
+                services.GetRequiredService<ILoggerFactory>().CreateLogger<CoordinatorClient>(),
+                WorkerId(options));
+        });
         builder.Services.AddHostedService<CellWorkerService>();
         return builder;
     }
@@ -98,16 +119,24 @@ public static class CellWorkerServices
         ArgumentNullException.ThrowIfNull(options);
         return new CellWorkerOptions
         {
-            WorkerId = string.IsNullOrWhiteSpace(options.Worker.Id)
-                ? $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}"
-                : options.Worker.Id,
+            WorkerId = WorkerId(options),
             Capacity = options.Worker.Capacity,
             RedisConfiguration = options.Redis!,
-            S3ConnectionString = options.Minio!,
+            S3ConnectionString = string.IsNullOrWhiteSpace(options.Minio) ? null : options.Minio,
+            CheckpointFolder = string.IsNullOrWhiteSpace(options.Worker.CheckpointFolder) ? null : options.Worker.CheckpointFolder,
             CheckpointBucket = options.Worker.CheckpointBucket,
             ClassifierDirectory = options.Worker.ClassifierDirectory,
             HeartbeatInterval = options.Worker.HeartbeatInterval,
         };
+    }
+
+    /// <summary>The configured worker id, or the host name and the process id.</summary>
+    public static string WorkerId(CellWorkerHostOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return string.IsNullOrWhiteSpace(options.Worker.Id)
+            ? $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}"
+            : options.Worker.Id;
     }
 
     // A base address without the trailing '/' would drop its last path segment from every relative call.

@@ -2,36 +2,18 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Lipizzaner.CellWorker.Exchange;
+using Lipizzaner.CellWorker.Resilience;
 using Lipizzaner.Core.Checkpoints;
+using Lipizzaner.Core.Coordination;
 using Lipizzaner.Core.Grid;
 using Microsoft.Extensions.Logging;
 using Minio;
 using Minio.DataModel.Args;
 using Minio.Exceptions;
 using Polly;
-using Polly.Retry;
 using Polly.Timeout;
 
 namespace Lipizzaner.CellWorker.Storage;
-
-/// <summary>Retry and timeout settings of the S3 calls made by <see cref="S3CheckpointStore"/>.</summary>
-public sealed record S3ResilienceOptions
-{
-    /// <summary>Retries after the first attempt. With the defaults, a call keeps retrying for about 30 s (estimate: the sum of the delays).</summary>
-    public int MaxRetryAttempts { get; init; } = 10;
-
-    /// <summary>First retry delay, which doubles per retry (with jitter) up to <see cref="MaxRetryDelay"/>.</summary>
-    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(250);
-
-    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(4);
-
-    /// <summary>Time limit of one attempt (one request). An attempt that runs past it counts as a transient failure.</summary>
-    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>Time limit of a call with all its retries.</summary>
-    public TimeSpan TotalTimeout { get; init; } = TimeSpan.FromMinutes(2);
-}
 
 /// <summary>
 /// S3 connection settings from an Aspire-style connection string,
@@ -109,10 +91,11 @@ public sealed class S3ConnectionSettings
 /// and jitter on transient failures (connection errors, timeouts, server errors), and a
 /// per-attempt timeout; each retry is logged with the run and the cell, never with credentials.
 /// </remarks>
-public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
+public sealed class S3CheckpointStore : ICheckpointStore, ICellOutputStore, IDisposable
 {
     private const int HashLength = 32;
     private const string MetadataPrefix = "x-amz-meta-";
+    private const string MixtureManifestName = "mixture.json";
 
     private static readonly ResiliencePropertyKey<string> CellProperty = new("lipizzaner.cell");
     private static readonly JsonSerializerOptions ManifestJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
@@ -139,7 +122,7 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
         string runId,
         GridTopology topology,
         ILogger logger,
-        S3ResilienceOptions? resilience = null,
+        RetryOptions? resilience = null,
         TimeProvider? timeProvider = null,
         bool ownsClient = false)
     {
@@ -154,7 +137,7 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
         _runId = RedisKeys.ValidateRunId(runId);
         _topology = topology;
         _logger = logger;
-        _pipeline = CreatePipeline(resilience ?? new S3ResilienceOptions(), timeProvider ?? TimeProvider.System);
+        _pipeline = CreatePipeline(resilience ?? RetryOptions.S3, timeProvider ?? TimeProvider.System);
     }
 
     public string Bucket => _bucket;
@@ -168,7 +151,7 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
         string runId,
         GridTopology topology,
         ILogger logger,
-        S3ResilienceOptions? resilience = null,
+        RetryOptions? resilience = null,
         TimeProvider? timeProvider = null)
     {
         var settings = S3ConnectionSettings.Parse(connectionString);
@@ -251,6 +234,38 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
         return content.ToArray();
     }
 
+    /// <summary>
+    /// Uploads the mixture folder's files to <c>{run}/cells/{x}-{y}/mixture/</c>, each with its SHA-256
+    /// as metadata, the manifest last, and returns the <c>s3://</c> URI of that prefix.
+    /// </summary>
+    public async Task<string> WriteMixtureAsync(int cellIndex, string mixtureFolder, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(mixtureFolder);
+        string cell = _topology.CellName(cellIndex);
+        string prefix = CellPrefix(cellIndex) + "mixture/";
+        await EnsureBucketAsync(cell, cancellationToken).ConfigureAwait(false);
+        var files = Directory.GetFiles(mixtureFolder)
+            .OrderBy(file => Path.GetFileName(file) == MixtureManifestName ? 1 : 0)
+            .ThenBy(file => file, StringComparer.Ordinal);
+        foreach (string file in files)
+        {
+            byte[] bytes = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
+            string name = Path.GetFileName(file);
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [MetadataPrefix + "sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes)),
+                [MetadataPrefix + "run"] = _runId,
+                [MetadataPrefix + "cell"] = cell,
+            };
+            string contentType = name.EndsWith(".json", StringComparison.Ordinal) ? "application/json"
+                : name.EndsWith(".png", StringComparison.Ordinal) ? "image/png"
+                : "application/octet-stream";
+            await PutAsync("write mixture", cell, prefix + name, bytes, contentType, metadata, cancellationToken).ConfigureAwait(false);
+        }
+
+        return $"s3://{_bucket}/{prefix}";
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -311,10 +326,23 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
 
             await ExecuteAsync("create bucket", cell, async token =>
             {
-                if (!await _client.BucketExistsAsync(new BucketExistsArgs().WithBucket(_bucket), token).ConfigureAwait(false))
+                if (await _client.BucketExistsAsync(new BucketExistsArgs().WithBucket(_bucket), token).ConfigureAwait(false))
+                {
+                    return true;
+                }
+
+                try
                 {
                     await _client.MakeBucketAsync(new MakeBucketArgs().WithBucket(_bucket), token).ConfigureAwait(false);
                     _logger.LogInformation("Created bucket {Bucket} for the checkpoints of run {RunId}", _bucket, _runId);
+                }
+                catch (MinioException)
+                {
+                    // Another worker may have created it between the two calls; anything else is rethrown.
+                    if (!await _client.BucketExistsAsync(new BucketExistsArgs().WithBucket(_bucket), token).ConfigureAwait(false))
+                    {
+                        throw;
+                    }
                 }
 
                 return true;
@@ -396,40 +424,17 @@ public sealed class S3CheckpointStore : ICheckpointStore, IDisposable
         }
     }
 
-    private ResiliencePipeline CreatePipeline(S3ResilienceOptions options, TimeProvider timeProvider)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxRetryAttempts);
-        var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider };
-        if (options.MaxRetryAttempts > 0)
-        {
-            builder.AddTimeout(options.TotalTimeout).AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = arguments => ValueTask.FromResult(
-                    arguments.Outcome.Exception is { } error && IsTransient(error, arguments.Context.CancellationToken)),
-                MaxRetryAttempts = options.MaxRetryAttempts,
-                Delay = options.RetryDelay,
-                MaxDelay = options.MaxRetryDelay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                OnRetry = arguments =>
-                {
-                    var error = arguments.Outcome.Exception;
-                    _logger.LogWarning(
-                        "S3 {Operation} for run {RunId}, cell {Cell} failed ({ErrorType}: {ErrorMessage}); retry {Attempt} in {DelayMs} ms",
-                        arguments.Context.OperationKey,
-                        _runId,
-                        arguments.Context.Properties.GetValue(CellProperty, "-"),
-                        error?.GetType().Name,
-                        error?.Message,
-                        arguments.AttemptNumber + 1,
-                        (long)arguments.RetryDelay.TotalMilliseconds);
-                    return default;
-                },
-            });
-        }
-
-        return builder.AddTimeout(options.AttemptTimeout).Build();
-    }
+    private ResiliencePipeline CreatePipeline(RetryOptions options, TimeProvider timeProvider) =>
+        options.CreatePipeline(timeProvider, IsTransient, arguments =>
+            _logger.LogWarning(
+                "S3 {Operation} for run {RunId}, cell {Cell} failed ({ErrorType}: {ErrorMessage}); retry {Attempt} in {DelayMs} ms",
+                arguments.Context.OperationKey,
+                _runId,
+                arguments.Context.Properties.GetValue(CellProperty, "-"),
+                arguments.Outcome.Exception?.GetType().Name,
+                arguments.Outcome.Exception?.Message,
+                arguments.AttemptNumber + 1,
+                (long)arguments.RetryDelay.TotalMilliseconds));
 
     private static bool IsTransient(Exception error, CancellationToken cancellationToken) => error switch
     {

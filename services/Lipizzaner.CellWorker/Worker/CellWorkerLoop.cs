@@ -1,12 +1,18 @@
 using Lipizzaner.CellWorker.Exchange;
+using Lipizzaner.CellWorker.Resilience;
 using Lipizzaner.CellWorker.Storage;
 using Lipizzaner.Core.Checkpoints;
 using Lipizzaner.Core.Configuration;
+using Lipizzaner.Core.Coordination;
 using Lipizzaner.Core.Evolution;
 using Lipizzaner.Core.Grid;
+using Lipizzaner.Core.Imaging;
 using Lipizzaner.Core.Networks;
+using Lipizzaner.Core.Randomness;
+using Lipizzaner.Core.Reporting;
 using Lipizzaner.Core.Runtime;
 using Lipizzaner.Core.Scoring;
+using Lipizzaner.Core.Training;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -26,8 +32,14 @@ public sealed record CellWorkerOptions
     /// <summary>StackExchange.Redis configuration string of the center exchange (<c>host:port,password=...</c>).</summary>
     public required string RedisConfiguration { get; init; }
 
-    /// <summary>S3 connection string of the checkpoint store (<c>Endpoint=...;AccessKey=...;SecretKey=...</c>).</summary>
-    public required string S3ConnectionString { get; init; }
+    /// <summary>
+    /// S3 connection string of the checkpoint store (<c>Endpoint=...;AccessKey=...;SecretKey=...</c>).
+    /// Exactly one of this and <see cref="CheckpointFolder"/> is set.
+    /// </summary>
+    public string? S3ConnectionString { get; init; }
+
+    /// <summary>Folder for checkpoints and final mixtures that every worker reaches (a shared file system), instead of S3.</summary>
+    public string? CheckpointFolder { get; init; }
 
     /// <summary>Bucket of the checkpoints, created when missing.</summary>
     public string CheckpointBucket { get; init; } = "lipizzaner-checkpoints";
@@ -44,9 +56,11 @@ public sealed record CellWorkerOptions
     /// <summary>Folder of the FID classifier. Null selects the cache, as in the embedded runner.</summary>
     public string? ClassifierDirectory { get; init; }
 
-    public RedisResilienceOptions? RedisResilience { get; init; }
+    /// <summary>Retries of the center exchange's Redis calls; null selects <see cref="RetryOptions.Redis"/>.</summary>
+    public RetryOptions? RedisResilience { get; init; }
 
-    public S3ResilienceOptions? S3Resilience { get; init; }
+    /// <summary>Retries of the checkpoint store's S3 calls; null selects <see cref="RetryOptions.S3"/>.</summary>
+    public RetryOptions? S3Resilience { get; init; }
 }
 
 /// <summary>
@@ -77,6 +91,11 @@ public sealed class CellWorkerLoop
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Capacity, 1);
+        if (string.IsNullOrWhiteSpace(options.S3ConnectionString) == string.IsNullOrWhiteSpace(options.CheckpointFolder))
+        {
+            throw new ArgumentException("Set exactly one of S3ConnectionString and CheckpointFolder.", nameof(options));
+        }
+
         _client = client;
         _runId = RedisKeys.ValidateRunId(runId);
         _options = options;
@@ -115,8 +134,11 @@ public sealed class CellWorkerLoop
 
         await using var exchange = await RedisCenterExchange.ConnectAsync(
             _options.RedisConfiguration, _runId, topology, _logger, _options.RedisResilience, cancellationToken: cancellationToken).ConfigureAwait(false);
-        using var store = S3CheckpointStore.Create(
-            _options.S3ConnectionString, _options.CheckpointBucket, _runId, topology, _logger, _options.S3Resilience);
+        using var s3 = string.IsNullOrWhiteSpace(_options.S3ConnectionString)
+            ? null
+            : S3CheckpointStore.Create(_options.S3ConnectionString, _options.CheckpointBucket, _runId, topology, _logger, _options.S3Resilience);
+        CellStore store = s3 is not null ? new(s3, s3) : FolderStore(topology);
+        var heartbeat = config.Distribution.HeartbeatInterval is { } seconds ? TimeSpan.FromSeconds(seconds) : _options.HeartbeatInterval;
 
         var active = new List<Task>();
         try
@@ -135,7 +157,7 @@ public sealed class CellWorkerLoop
                     if (lease is { } granted)
                     {
                         CellWorkerLog.Leased(_logger, _runId, _options.WorkerId, granted.Cell, granted.X, granted.Y, granted.Epoch);
-                        active.Add(Task.Run(() => RunCellAsync(context, exchange, store, granted, cancellationToken), CancellationToken.None));
+                        active.Add(Task.Run(() => RunCellAsync(context, exchange, store, granted, heartbeat, cancellationToken), CancellationToken.None));
                         continue;
                     }
                 }
@@ -202,7 +224,7 @@ public sealed class CellWorkerLoop
     }
 
     private async Task RunCellAsync(
-        RunContext context, ICenterExchange exchange, ICheckpointStore store, CellLeaseGrant lease, CancellationToken cancellationToken)
+        RunContext context, ICenterExchange exchange, CellStore store, CellLeaseGrant lease, TimeSpan heartbeat, CancellationToken cancellationToken)
     {
         using var cell = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var lost = new LeaseLossSignal();
@@ -211,9 +233,9 @@ public sealed class CellWorkerLoop
         try
         {
             using var trainer = new CellTrainer(lease.Cell, context.Config, context.Topology, context.Training, scorer, context.Device);
-            await PrepareAsync(trainer, store, context.Device, cell.Token).ConfigureAwait(false);
+            await PrepareAsync(trainer, store.Checkpoints, context.Device, cell.Token).ConfigureAwait(false);
             await exchange.PublishAsync(trainer.Center(), cell.Token).ConfigureAwait(false);
-            heartbeats = HeartbeatLoopAsync(lease, cell, lost);
+            heartbeats = HeartbeatLoopAsync(lease, heartbeat, cell, lost);
 
             int generations = context.Config.Trainer.NIterations;
             int checkpointPeriod = context.Config.General.CheckpointPeriod;
@@ -224,7 +246,7 @@ public sealed class CellWorkerLoop
                 int generation = trainer.State.Generation;
                 if (checkpointPeriod > 0 && (generation % checkpointPeriod == 0 || generation == generations))
                 {
-                    await store.WriteAsync(lease.Cell, generation, trainer.State.ToBytes(), cell.Token).ConfigureAwait(false);
+                    await store.Checkpoints.WriteAsync(lease.Cell, generation, trainer.State.ToBytes(), cell.Token).ConfigureAwait(false);
                 }
 
                 await _client.ProgressAsync(_runId, lease, generation, cell.Token).ConfigureAwait(false);
@@ -234,11 +256,21 @@ public sealed class CellWorkerLoop
                 GenerationCompleted?.Invoke(record);
             }
 
-            double? fid = context.FinalStatistics is null
-                ? null
-                : await OnOwnThread(() => ScoreFinalMixture(context, trainer, exchange, cell.Token)).ConfigureAwait(false);
-            await _client.CompleteAsync(_runId, lease, trainer.State.Generation, fid, cell.Token).ConfigureAwait(false);
-            CellWorkerLog.Completed(_logger, _runId, _options.WorkerId, lease.Cell, trainer.State.Generation, fid ?? double.NaN);
+            string scratch = Path.Combine(Path.GetTempPath(), $"lipizzaner-{_runId}-cell-{lease.Cell}-{Guid.NewGuid():N}");
+            try
+            {
+                double? fid = await OnOwnThread(() => FinishCell(context, trainer, exchange, scratch, cell.Token)).ConfigureAwait(false);
+                string mixture = await store.Outputs.WriteMixtureAsync(lease.Cell, scratch, cell.Token).ConfigureAwait(false);
+                await _client.CompleteAsync(_runId, lease, trainer.State.Generation, fid, mixture, cell.Token).ConfigureAwait(false);
+                CellWorkerLog.Completed(_logger, _runId, _options.WorkerId, lease.Cell, trainer.State.Generation, fid ?? double.NaN, mixture);
+            }
+            finally
+            {
+                if (Directory.Exists(scratch))
+                {
+                    Directory.Delete(scratch, recursive: true);
+                }
+            }
         }
         catch (LeaseLostException error)
         {
@@ -295,9 +327,9 @@ public sealed class CellWorkerLoop
     /// <summary>Renews the lease every <see cref="CellWorkerOptions.HeartbeatInterval"/> until the cell stops. A 409 cancels the cell.</summary>
     // NOTE: the interval is configured, not derived from the lease's expires_at, because the worker's and
     // the coordinator's clocks may differ. A LeaseDuration under three intervals lets leases expire while a cell trains.
-    private async Task HeartbeatLoopAsync(CellLeaseGrant lease, CancellationTokenSource cell, LeaseLossSignal lost)
+    private async Task HeartbeatLoopAsync(CellLeaseGrant lease, TimeSpan interval, CancellationTokenSource cell, LeaseLossSignal lost)
     {
-        using var timer = new PeriodicTimer(_options.HeartbeatInterval);
+        using var timer = new PeriodicTimer(interval);
         try
         {
             while (await timer.WaitForNextTickAsync(cell.Token).ConfigureAwait(false))
@@ -324,8 +356,14 @@ public sealed class CellWorkerLoop
         }
     }
 
-    /// <summary>Scores the cell's mixture on <c>final_sample_size</c> samples with the neighbours' newest centers, as the embedded runner does, and returns the FID.</summary>
-    private static double ScoreFinalMixture(RunContext context, CellTrainer trainer, ICenterExchange exchange, CancellationToken cancellationToken)
+    /// <summary>
+    /// Finishes a cell with the neighbours' newest centers, as the embedded runner does: scores its
+    /// mixture on <c>final_sample_size</c> samples when the run scores, and writes the mixture
+    /// (generators, weights, manifest) and a grid of mixture samples into <paramref name="folder"/>.
+    /// A neighbour without a center is left out and the other weights are scaled to sum to 1.
+    /// Returns the FID, or null when the run does not score.
+    /// </summary>
+    private static double? FinishCell(RunContext context, CellTrainer trainer, ICenterExchange exchange, string folder, CancellationToken cancellationToken)
     {
         var decoded = new List<Individual>();
         try
@@ -345,9 +383,28 @@ public sealed class CellWorkerLoop
                 generators[member] = generator.Network;
             }
 
-            using var scorer = new FidScorer(context.Classifier!, context.FinalStatistics!);
             var members = trainer.MemberGenerators(generators);
-            return trainer.ScoreMixture(members, trainer.State.MixtureWeights, context.Config.Trainer.Params.Score.FinalSampleSize, scorer).Fid;
+            var weights = trainer.State.MixtureWeights;
+            var score = context.FinalStatistics is null
+                ? null
+                : ScoreWith(context, trainer, members, weights);
+
+            var present = members
+                .Select((network, index) => (Network: network, Index: index))
+                .Where(member => member.Network is not null)
+                .ToList();
+            double total = present.Sum(member => weights[member.Index]);
+            var entries = present
+                .Select(member => (
+                    context.Topology.CellName(trainer.MixtureMembers[member.Index]),
+                    member.Network!,
+                    total > 0 ? weights[member.Index] / total : 1.0 / present.Count))
+                .ToList();
+            var config = context.Config;
+            MixtureFolder.Write(folder, config.Network.Name, context.Topology.CellName(trainer.CellIndex), entries,
+                score?.Fid, score?.Tvd, score is null ? 0 : config.Trainer.Params.Score.FinalSampleSize);
+            WriteSamples(config, trainer, entries, Path.Combine(folder, SamplesFileName));
+            return score?.Fid;
         }
         finally
         {
@@ -356,6 +413,33 @@ public sealed class CellWorkerLoop
                 generator.Dispose();
             }
         }
+    }
+
+    private static ScoreResult ScoreWith(RunContext context, CellTrainer trainer, IReadOnlyList<Sequential?> members, IReadOnlyList<double> weights)
+    {
+        using var scorer = new FidScorer(context.Classifier!, context.FinalStatistics!);
+        return trainer.ScoreMixture(members, weights, context.Config.Trainer.Params.Score.FinalSampleSize, scorer);
+    }
+
+    /// <summary>Writes <c>dataloader.sample_count</c> images of the mixture, drawn in proportion to its weights, as one PNG grid.</summary>
+    private static void WriteSamples(
+        LipizzanerConfig config, CellTrainer trainer, IReadOnlyList<(string Cell, Sequential Generator, double Weight)> entries, string path)
+    {
+        using var scope = torch.NewDisposeScope();
+        int count = config.DataLoader.SampleCount;
+        var center = trainer.State.CenterGenerator;
+        var random = new CellRandom(CellRandom.DeriveSeed(config.General.Seed, trainer.CellIndex, SamplesPurpose));
+        using var noise = new torch.Generator(CellRandom.DeriveSeed(config.General.Seed, trainer.CellIndex, SamplesPurpose));
+        var assignment = MixtureSampler.AssignGenerators(entries.Select(entry => entry.Weight).ToList(), count, config.Trainer.MixtureGeneratorSamplesMode, random);
+        var latent = GanSteps.Latent(count, center, noise);
+        var images = MixtureSampler.Generate(entries.Select(entry => entry.Generator).ToList(), assignment, latent);
+        SampleGrid.WritePng(path, images.cpu(), center.Spec.ImageSide, (int)Math.Ceiling(Math.Sqrt(count)));
+    }
+
+    private CellStore FolderStore(GridTopology topology)
+    {
+        var folder = new FolderCellStore(_options.CheckpointFolder!, _runId, topology);
+        return new CellStore(folder, folder);
     }
 
     private static Task<T> OnOwnThread<T>(Func<T> work) =>
@@ -372,6 +456,14 @@ public sealed class CellWorkerLoop
         using var scope = torch.NewDisposeScope();
         return FidScorer.Statistics(resources.Classifier, resources.Train.Images.narrow(0, 0, count));
     }
+
+    /// <summary>File name of the mixture's sample grid beside its manifest.</summary>
+    public const string SamplesFileName = "samples.png";
+
+    // Purpose of the random streams of the final sample grid; the trainer and the embedded runner use 1 to 6.
+    private const ulong SamplesPurpose = 7;
+
+    private sealed record CellStore(ICheckpointStore Checkpoints, ICellOutputStore Outputs);
 
     private sealed class LeaseLossSignal
     {

@@ -3,6 +3,11 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Lipizzaner.CellWorker.Resilience;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
+using Polly.Timeout;
 
 namespace Lipizzaner.CellWorker.Worker;
 
@@ -75,7 +80,13 @@ public sealed class LeaseLostException : CoordinatorException
 /// JSON bodies are snake_case, as the coordinator writes and reads them. The caller owns the
 /// <see cref="HttpClient"/>. Its base address is the coordinator's, ending in '/' when it has a path.
 /// </summary>
-public sealed class CoordinatorClient
+/// <remarks>
+/// Every call runs through a retry pipeline (<see cref="RetryOptions.Coordinator"/> by default), so
+/// a coordinator that restarts or is briefly unreachable does not stop the worker's cells: connection
+/// errors, timeouts and 5xx answers are retried with back-off, and each retry is logged. A lease
+/// request whose answer was lost may be granted twice; the unused lease expires like a dead worker's.
+/// </remarks>
+public sealed partial class CoordinatorClient
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -85,13 +96,34 @@ public sealed class CoordinatorClient
 
     private readonly HttpClient _http;
     private readonly AuthenticationHeaderValue _authorization;
+    private readonly ResiliencePipeline _pipeline;
 
-    public CoordinatorClient(HttpClient http, string token)
+    /// <summary>Creates the client; <paramref name="workerId"/> names the worker in the retry log lines.</summary>
+    public CoordinatorClient(
+        HttpClient http, string token, RetryOptions? retries = null, ILogger? logger = null, string? workerId = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentException.ThrowIfNullOrWhiteSpace(token);
         _http = http;
         _authorization = new AuthenticationHeaderValue("Bearer", token);
+        var log = logger ?? NullLogger.Instance;
+        _pipeline = (retries ?? RetryOptions.Coordinator).CreatePipeline(timeProvider ?? TimeProvider.System, IsTransient, arguments =>
+            LogRetry(log, workerId ?? "-", arguments.Context.OperationKey ?? "call", arguments.Outcome.Exception?.GetType().Name,
+                arguments.Outcome.Exception?.Message, arguments.AttemptNumber + 1, (long)arguments.RetryDelay.TotalMilliseconds));
+    }
+
+    /// <summary>The run that is pending or running at the coordinator, or null when none is.</summary>
+    public async Task<RunStatusView?> GetCurrentRunAsync(CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, new Uri("runs/current", UriKind.Relative)),
+            "GET the current run", cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, "GET the current run", leaseCall: false, cancellationToken).ConfigureAwait(false);
+        return await response.Content.ReadFromJsonAsync<RunStatusView>(Json, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<RegistrationView> RegisterAsync(string runId, string workerId, int capacity, CancellationToken cancellationToken) =>
@@ -120,29 +152,33 @@ public sealed class CoordinatorClient
     }
 
     /// <summary>
-    /// Completes the cell with its final mixture FID, or null when the run does not score (NaN is sent as null).
-    /// Throws <see cref="LeaseLostException"/> when the worker lost the lease.
+    /// Completes the cell with its final mixture FID, or null when the run does not score (NaN is sent as null),
+    /// and where its final mixture is stored. Throws <see cref="LeaseLostException"/> when the worker lost the lease.
     /// </summary>
-    public async Task CompleteAsync(string runId, CellLeaseGrant lease, int generation, double? fid, CancellationToken cancellationToken)
+    public async Task CompleteAsync(
+        string runId, CellLeaseGrant lease, int generation, double? fid, string? mixture, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         double? sent = fid is { } value && double.IsFinite(value) ? value : null;
         await PostAsync<CellLeaseGrant>(
             $"runs/{Escape(runId)}/leases/{lease.Cell}/complete",
-            new { worker_id = lease.WorkerId, epoch = lease.Epoch, generation, fid = sent }, leaseCall: true, cancellationToken).ConfigureAwait(false);
+            new { worker_id = lease.WorkerId, epoch = lease.Epoch, generation, fid = sent, mixture }, leaseCall: true, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>Downloads the run's YAML configuration as it was submitted.</summary>
     public async Task<string> GetConfigAsync(string runId, CancellationToken cancellationToken)
     {
-        using var response = await _http.GetAsync(new Uri($"runs/{Escape(runId)}/config", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, new Uri($"runs/{Escape(runId)}/config", UriKind.Relative)),
+            $"GET the configuration of run {runId}", cancellationToken).ConfigureAwait(false);
         await EnsureSuccessAsync(response, $"GET the configuration of run {runId}", leaseCall: false, cancellationToken).ConfigureAwait(false);
         return await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<RunStatusView> GetRunAsync(string runId, CancellationToken cancellationToken)
     {
-        using var response = await _http.GetAsync(new Uri($"runs/{Escape(runId)}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, new Uri($"runs/{Escape(runId)}", UriKind.Relative)),
+            $"GET run {runId}", cancellationToken).ConfigureAwait(false);
         await EnsureSuccessAsync(response, $"GET run {runId}", leaseCall: false, cancellationToken).ConfigureAwait(false);
         return await response.Content.ReadFromJsonAsync<RunStatusView>(Json, cancellationToken).ConfigureAwait(false)
             ?? throw new CoordinatorException($"The coordinator returned an empty body to GET run {runId}.");
@@ -151,12 +187,15 @@ public sealed class CoordinatorClient
     private async Task<T?> PostAsync<T>(string path, object body, bool leaseCall, CancellationToken cancellationToken)
         where T : class
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative))
+        using var response = await SendAsync(() =>
         {
-            Content = JsonContent.Create(body, options: Json),
-        };
-        request.Headers.Authorization = _authorization;
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative))
+            {
+                Content = JsonContent.Create(body, options: Json),
+            };
+            request.Headers.Authorization = _authorization;
+            return request;
+        }, $"POST {path}", cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NoContent)
         {
             return null;
@@ -165,6 +204,44 @@ public sealed class CoordinatorClient
         await EnsureSuccessAsync(response, $"POST {path}", leaseCall, cancellationToken).ConfigureAwait(false);
         return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Sends a fresh request per attempt; a 5xx or 408 answer counts as a transient failure and is retried.</summary>
+    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> createRequest, string call, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(call, cancellationToken);
+        try
+        {
+            return await _pipeline.ExecuteAsync(async ctx =>
+            {
+                using var request = createRequest();
+                var response = await _http.SendAsync(request, ctx.CancellationToken).ConfigureAwait(false);
+                if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.RequestTimeout)
+                {
+                    var status = response.StatusCode;
+                    response.Dispose();
+                    throw new HttpRequestException($"The coordinator answered {(int)status} to {call}.", null, status);
+                }
+
+                return response;
+            }, context).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    // HttpClient's own timeout surfaces as a cancellation the caller did not ask for.
+    private static bool IsTransient(Exception error, CancellationToken cancellationToken) => error switch
+    {
+        HttpRequestException or TimeoutRejectedException or IOException => true,
+        OperationCanceledException => !cancellationToken.IsCancellationRequested,
+        _ => false,
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Worker {WorkerId}: coordinator call {Call} failed ({ErrorType}: {ErrorMessage}); retry {Attempt} in {DelayMs} ms")]
+    private static partial void LogRetry(ILogger logger, string workerId, string call, string? errorType, string? errorMessage, int attempt, long delayMs);
 
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, string call, bool leaseCall, CancellationToken cancellationToken)
     {

@@ -83,6 +83,10 @@ public sealed class CoordinatorConnection : IDisposable
     public Task<string> ResultsAsync(string run, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, $"runs/{Uri.EscapeDataString(run)}/results", null, $"read the results of run {run}", cancellationToken);
 
+    /// <summary>Continues an aborted or failed run (POST /runs/{run}/resume) and returns its state as JSON.</summary>
+    public Task<string> ResumeAsync(string run, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, $"runs/{Uri.EscapeDataString(run)}/resume", null, $"resume run {run}", cancellationToken);
+
     public void Dispose() => _http.Dispose();
 
     private async Task<string> SendAsync(HttpMethod method, string path, HttpContent? content, string operation, CancellationToken cancellationToken)

@@ -25,6 +25,7 @@ public static class LipizzanerCommand
             RunCommands.Submit(),
             RunCommands.Status(),
             RunCommands.Results(),
+            RunCommands.Resume(),
         };
 
         var parseResult = root.Parse(args);

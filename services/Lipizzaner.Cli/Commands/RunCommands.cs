@@ -8,9 +8,9 @@ using Microsoft.Extensions.Logging;
 namespace Lipizzaner.Cli.Commands;
 
 /// <summary>
-/// <c>lipizzaner submit</c>, <c>status</c> and <c>results</c>: a distributed run at a coordinator.
+/// <c>lipizzaner submit</c>, <c>status</c>, <c>results</c> and <c>resume</c>: a distributed run at a coordinator.
 /// The coordinator's URL comes from <c>--coordinator</c> or <c>LIPIZZANER_COORDINATOR</c>, the token
-/// of <c>submit</c> from <c>--token</c> or <c>LIPIZZANER_TOKEN</c>.
+/// of <c>submit</c> and <c>resume</c> from <c>--token</c> or <c>LIPIZZANER_TOKEN</c>.
 /// </summary>
 public static class RunCommands
 {
@@ -18,9 +18,10 @@ public static class RunCommands
 
     public static Command Submit()
     {
-        var configOption = new Option<FileInfo>("--file", "-f")
+        // --config as well: 'dotnet run' claims --file and -f for itself, so the AppHost passes --config.
+        var configOption = new Option<FileInfo>("--file", "-f", "--config")
         {
-            Description = "YAML configuration of the run, e.g. configs/quickstart-mnist.yml.",
+            Description = "YAML configuration of the run, e.g. configs/quickstart-distributed.yml.",
             Required = true,
         };
         var setOption = new Option<string[]>("--set")
@@ -56,6 +57,31 @@ public static class RunCommands
         return command;
     }
 
+    public static Command Resume()
+    {
+        var runArgument = RunArgument();
+        var coordinatorOption = CoordinatorOption();
+        var tokenOption = new Option<string?>("--token")
+        {
+            Description = $"The coordinator's bearer token; default: the environment variable {CoordinatorConnection.TokenVariable}.",
+        };
+        var command = new Command("resume",
+            "Continue an aborted or failed run from its checkpoints; workers started now join it, however many they are.")
+        {
+            runArgument, coordinatorOption, tokenOption,
+        };
+        command.SetAction((parseResult, _) => LipizzanerCommand.Execute(async (_, cancellationToken) =>
+        {
+            string token = CoordinatorConnection.RequireToken(parseResult.GetValue(tokenOption));
+            using var connection = CoordinatorConnection.Open(parseResult.GetValue(coordinatorOption), token);
+            string body = await connection.ResumeAsync(parseResult.GetValue(runArgument)!, cancellationToken).ConfigureAwait(false);
+            using var document = JsonDocument.Parse(body);
+            await Console.Out.WriteLineAsync(DescribeStatus(document.RootElement)).ConfigureAwait(false);
+            return LipizzanerCommand.Success;
+        }));
+        return command;
+    }
+
     public static Command Status()
     {
         var runArgument = RunArgument();
@@ -81,7 +107,7 @@ public static class RunCommands
         var runArgument = RunArgument();
         var jsonOption = JsonOption();
         var coordinatorOption = CoordinatorOption();
-        var command = new Command("results", "Print the best cell of an ended run and its FID.")
+        var command = new Command("results", "Print the best cell of an ended run, its FID and where its mixture is stored.")
         {
             runArgument, jsonOption, coordinatorOption,
         };
@@ -94,12 +120,17 @@ public static class RunCommands
             await Console.Out.WriteLineAsync(parseResult.GetValue(jsonOption)
                 ? Indented(document)
                 : string.Create(CultureInfo.InvariantCulture,
-                    $"Run {root.GetProperty("run_id").GetString()} {root.GetProperty("state").GetString()}: best cell {root.GetProperty("best_cell").GetInt32()} ({root.GetProperty("x").GetInt32()},{root.GetProperty("y").GetInt32()}), FID {root.GetProperty("fid").GetDouble():F3}"))
+                    $"Run {root.GetProperty("run_id").GetString()} {root.GetProperty("state").GetString()}: best cell {root.GetProperty("best_cell").GetInt32()} ({root.GetProperty("x").GetInt32()},{root.GetProperty("y").GetInt32()}), FID {root.GetProperty("fid").GetDouble():F3}, mixture {MixtureOf(root)}"))
                 .ConfigureAwait(false);
             return LipizzanerCommand.Success;
         }));
         return command;
     }
+
+    private static string MixtureOf(JsonElement results) =>
+        results.TryGetProperty("mixture", out var mixture) && mixture.ValueKind == JsonValueKind.String
+            ? mixture.GetString()!
+            : "not reported";
 
     /// <summary>Formats a run's status as text: the state and reason, the grid, and one line per cell.</summary>
     internal static string DescribeStatus(JsonElement run)

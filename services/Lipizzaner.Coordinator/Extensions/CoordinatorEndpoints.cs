@@ -17,6 +17,10 @@ public static class CoordinatorEndpoints
         ArgumentNullException.ThrowIfNull(app);
         var runs = app.MapGroup("/runs").WithTags("Runs");
 
+        runs.MapGet("/", (RunCoordinator coordinator) => Results.Ok(coordinator.List()))
+            .WithSummary("Every run the coordinator knows, oldest first, with its state.");
+        runs.MapGet("/current", (RunCoordinator coordinator) => ToResult(coordinator.Current()))
+            .WithSummary("The run that is pending or running; 404 when none is. Workers started without a run id join it.");
         runs.MapGet("/{run}", (string run, RunCoordinator coordinator) => ToResult(coordinator.Get(run)))
             .WithSummary("The run's state, grid and cells.");
         runs.MapGet("/{run}/results", (string run, RunCoordinator coordinator) => ToResult(coordinator.Results(run)))
@@ -31,6 +35,8 @@ public static class CoordinatorEndpoints
         var mutating = runs.MapGroup("").AddEndpointFilter<BearerTokenFilter>();
         mutating.MapPost("/", CreateRun)
             .WithSummary("Creates a run from its YAML configuration (the request body, any content type).");
+        mutating.MapPost("/{run}/resume", (string run, RunCoordinator coordinator) => ToResult(coordinator.Resume(run)))
+            .WithSummary("Continues an aborted or failed run from its checkpoints with the workers that register now.");
         mutating.MapPost("/{run}/workers", (string run, WorkerRegistration body, RunCoordinator coordinator) =>
                 ToResult(coordinator.Register(run, body)))
             .WithSummary("Registers a worker and the number of cells it can host.");

@@ -30,6 +30,12 @@ internal static partial class CoordinatorLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} ended as {State}: {Reason}")]
     public static partial void RunEnded(ILogger logger, string runId, RunState state, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} resumed; it is {State} again")]
+    public static partial void RunResumed(ILogger logger, string runId, RunState state);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Count} runs from the run store; the active run is {ActiveRunId}")]
+    public static partial void RunsRestored(ILogger logger, int count, string activeRunId);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Run {RunId}: evaluating the run policy failed")]
     public static partial void PolicyFailed(ILogger logger, string runId, Exception exception);
 }

@@ -1,4 +1,5 @@
 using Lipizzaner.Coordinator.Distribution;
+using Lipizzaner.Coordinator.Persistence;
 using Lipizzaner.Core.Configuration;
 using Lipizzaner.Core.Coordination;
 using Lipizzaner.Core.Grid;
@@ -10,29 +11,47 @@ namespace Lipizzaner.Coordinator.Runs;
 /// <summary>
 /// State of every run created on this coordinator and of the one active run: registration, the grid, cell leases and
 /// how the run ends. One run is active (pending or running) at a time; a new one can be created
-/// once it ended. Every method is thread-safe; every clock reading comes from the injected
-/// <see cref="TimeProvider"/>.
+/// once it ended. Every change is saved to the <see cref="IRunStore"/>, and the runs saved there are
+/// read back when the coordinator starts, so a restarted coordinator continues where it stopped:
+/// lease expiry times are absolute, and workers keep renewing their leases across the restart.
+/// Every method is thread-safe; every clock reading comes from the injected <see cref="TimeProvider"/>.
 /// </summary>
-// NOTE: runs, registrations and leases live in this process's memory, so a coordinator restart
-// loses the run. Moving them to Redis keys with TTLs would let the coordinator survive a restart.
 public sealed class RunCoordinator
 {
     private const int _maxWorkerIdLength = 128;
     private const int _maxCapacity = 4096;
+    private const int _maxLocationLength = 1024;
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Run> _runs = new(StringComparer.Ordinal);
     private readonly DistributionOptions _options;
+    private readonly IRunStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger<RunCoordinator> _logger;
     private Run? _active;
 
-    public RunCoordinator(IOptions<DistributionOptions> options, TimeProvider time, ILogger<RunCoordinator> logger)
+    public RunCoordinator(IOptions<DistributionOptions> options, IRunStore store, TimeProvider time, ILogger<RunCoordinator> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(store);
         _options = options.Value;
+        _store = store;
         _time = time;
         _logger = logger;
+        foreach (var record in store.LoadAll())
+        {
+            var run = Run.FromRecord(record, time);
+            _runs[run.Id] = run;
+            if (record.Active && !IsEnded(run.State))
+            {
+                _active = run;
+            }
+        }
+
+        if (_runs.Count > 0)
+        {
+            CoordinatorLog.RunsRestored(_logger, _runs.Count, _active?.Id ?? "none");
+        }
     }
 
     /// <summary>Creates a run from its YAML configuration; refused while another run is active.</summary>
@@ -53,6 +72,12 @@ public sealed class RunCoordinator
             return Reply.Fail<RunCreated>(Outcome.Invalid, exception.Message);
         }
 
+        var (settings, problem) = RunSettings.Resolve(_options, config.Distribution);
+        if (settings is null)
+        {
+            return Reply.Fail<RunCreated>(Outcome.Invalid, problem!);
+        }
+
         lock (_gate)
         {
             if (_active is { } active && !IsEnded(active.State))
@@ -62,16 +87,93 @@ public sealed class RunCoordinator
             }
 
             var now = _time.GetUtcNow();
-            var run = new Run(Guid.CreateVersion7(now).ToString("N"), config, yamlText, now + _options.RegistrationTimeout);
+            var run = new Run(Guid.CreateVersion7(now).ToString("N"), config, yamlText, settings, now + settings.RegistrationTimeout);
             _runs[run.Id] = run;
             _active = run;
-            CoordinatorLog.RunCreated(_logger, run.Id, _options.MinClients, run.RegistrationDeadline);
+            CoordinatorLog.RunCreated(_logger, run.Id, settings.MinClients, run.RegistrationDeadline);
+            Persist(run);
             return Reply.Success(new RunCreated(run.Id, run.State, run.RegistrationDeadline));
         }
     }
 
     /// <summary>
-    /// Registers a worker's capacity. The grid is built as soon as <see cref="DistributionOptions.MinClients"/>
+    /// Continues an aborted run, or a failed one, from its checkpoints: an aborted run is running
+    /// again with a fresh straggler clock, and its cells are leased to whichever workers register,
+    /// however many they are; a failed run waits for registrations again. Refused while another run
+    /// is active, and for a completed run.
+    /// </summary>
+    public Reply<RunView> Resume(string runId)
+    {
+        lock (_gate)
+        {
+            var (run, failure) = Find<RunView>(runId);
+            if (run is null)
+            {
+                return failure;
+            }
+
+            if (_active is { } active && !ReferenceEquals(active, run) && !IsEnded(active.State))
+            {
+                return Reply.Fail<RunView>(Outcome.Conflict,
+                    $"Run {active.Id} is still {Name(active.State)}; the coordinator runs one run at a time.");
+            }
+
+            if (run.State is not (RunState.Aborted or RunState.Failed))
+            {
+                return Reply.Fail<RunView>(Outcome.Conflict,
+                    $"Run {run.Id} is {Name(run.State)}; only an aborted or failed run can be resumed.");
+            }
+
+            var settings = run.Settings;
+            if (run.Topology is null)
+            {
+                run.State = RunState.Pending;
+                run.RegistrationDeadline = _time.GetUtcNow() + settings.RegistrationTimeout;
+                run.Workers.Clear();
+            }
+            else
+            {
+                run.State = RunState.Running;
+                run.Leases!.ReleaseExpired();
+                run.Policy = new RunPolicy(settings.FinishProportion, settings.StragglerTimeout, settings.MaxDeadCells, _time);
+            }
+
+            run.Reason = null;
+            _active = run;
+            CoordinatorLog.RunResumed(_logger, run.Id, run.State);
+            Persist(run);
+            return Reply.Success(ViewOf(run));
+        }
+    }
+
+    /// <summary>Every run this coordinator knows, oldest first (run ids are time-ordered).</summary>
+    public IReadOnlyList<RunSummary> List()
+    {
+        lock (_gate)
+        {
+            return _runs.Values
+                .OrderBy(run => run.Id, StringComparer.Ordinal)
+                .Select(run => new RunSummary(run.Id, run.State, run.Reason))
+                .ToList();
+        }
+    }
+
+    /// <summary>The active run (pending or running); not found when none is.</summary>
+    public Reply<RunView> Current()
+    {
+        lock (_gate)
+        {
+            if (_active is { } run && !IsEnded(run.State))
+            {
+                return Reply.Success(ViewOf(run));
+            }
+        }
+
+        return Reply.Fail<RunView>(Outcome.NotFound, "No run is pending or running; submit one with POST /runs.");
+    }
+
+    /// <summary>
+    /// Registers a worker's capacity. The grid is built as soon as <see cref="RunSettings.MinClients"/>
     /// cells of capacity are registered; later registrations are accepted (those workers take over
     /// cells whose lease expired) but do not change the grid.
     /// </summary>
@@ -106,10 +208,12 @@ public sealed class RunCoordinator
             int registered = run.Workers.Values.Sum();
             CoordinatorLog.WorkerRegistered(_logger, run.Id, workerId, registration.Capacity, registered);
             LipizzanerMetrics.WorkersRegistered.Add(1);
-            if (run.State == RunState.Pending && registered >= _options.MinClients)
+            if (run.State == RunState.Pending && registered >= run.Settings.MinClients)
             {
                 BuildGrid(run, registered);
             }
+
+            Persist(run);
 
             return Reply.Success(
                 new WorkerRegistered(run.Id, workerId, registration.Capacity, registered, run.State, GridOf(run)));
@@ -163,6 +267,7 @@ public sealed class RunCoordinator
             }
 
             CoordinatorLog.LeaseGranted(_logger, run.Id, lease.CellIndex, workerId, lease.Epoch);
+            Persist(run);
             return Reply.Success(View(run, lease));
         }
     }
@@ -188,7 +293,7 @@ public sealed class RunCoordinator
             run.Leases!.ReportProgress(lease, report.Generation) ? View(run, lease) : null);
     }
 
-    /// <summary>Marks a cell completed with its final FID and applies the run policy at once.</summary>
+    /// <summary>Marks a cell completed with its final FID and mixture location, and applies the run policy at once.</summary>
     public Reply<LeaseView> Complete(string runId, int cell, CompletionReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
@@ -196,6 +301,11 @@ public sealed class RunCoordinator
         {
             return Reply.Fail<LeaseView>(Outcome.Invalid,
                 $"generation ({report.Generation}) must be zero or more and fid ({report.Fid}) a finite number of at least 0, or null when the run does not score.");
+        }
+
+        if (report.Mixture is { Length: > _maxLocationLength })
+        {
+            return Reply.Fail<LeaseView>(Outcome.Invalid, $"mixture has {report.Mixture.Length} characters; at most {_maxLocationLength} are allowed.");
         }
 
         return WithLease(runId, cell, report.WorkerId, report.Epoch, "completion", (run, lease) =>
@@ -213,6 +323,11 @@ public sealed class RunCoordinator
                     new KeyValuePair<string, object?>("run", run.Id), new KeyValuePair<string, object?>("cell", cell));
             }
 
+            if (!string.IsNullOrWhiteSpace(report.Mixture))
+            {
+                run.Mixtures[cell] = report.Mixture;
+            }
+
             CoordinatorLog.CellCompleted(_logger, run.Id, cell, lease.WorkerId, report.Generation, report.Fid ?? double.NaN);
 
             // Starts the straggler clock at the completion that reaches the finish proportion.
@@ -226,23 +341,7 @@ public sealed class RunCoordinator
         lock (_gate)
         {
             var (run, failure) = Find<RunView>(runId);
-            if (run is null)
-            {
-                return failure;
-            }
-
-            var fids = run.Fids;
-            var cells = run.Leases is null
-                ? []
-                : run.Leases.Snapshot().Select(status =>
-                {
-                    var (x, y) = run.Topology!.Coordinates(status.CellIndex);
-                    return new CellView(status.CellIndex, x, y, status.State,
-                        status.State == CellLeaseState.Free ? null : status.WorkerId, status.Generation,
-                        fids.TryGetValue(status.CellIndex, out double fid) ? fid : null);
-                }).ToList();
-            return Reply.Success(new RunView(run.Id, run.State, run.Reason, run.Config.Trainer.NIterations,
-                run.Workers.Values.Sum(), run.RegistrationDeadline, GridOf(run), cells));
+            return run is null ? failure : Reply.Success(ViewOf(run));
         }
     }
 
@@ -279,7 +378,7 @@ public sealed class RunCoordinator
 
             var best = run.Fids.MinBy(pair => (pair.Value, pair.Key));
             var (x, y) = run.Topology!.Coordinates(best.Key);
-            return Reply.Success(new RunResults(run.Id, run.State, best.Key, x, y, best.Value));
+            return Reply.Success(new RunResults(run.Id, run.State, best.Key, x, y, best.Value, run.Mixtures.GetValueOrDefault(best.Key)));
         }
     }
 
@@ -298,10 +397,16 @@ public sealed class RunCoordinator
 
             try
             {
+                var before = (run.State, run.Policy?.ProportionReachedAt);
                 CheckRegistrationDeadline(run);
                 if (run.State == RunState.Running)
                 {
                     ApplyPolicy(run);
+                }
+
+                if (before != (run.State, run.Policy?.ProportionReachedAt))
+                {
+                    Persist(run);
                 }
             }
             catch (Exception exception) when (exception is InvalidOperationException or ArgumentException)
@@ -346,16 +451,18 @@ public sealed class RunCoordinator
                     $"Worker {workerId} no longer holds cell {cell} of run {run.Id} at epoch {epoch}; stop working on it.");
             }
 
+            Persist(run);
             return Reply.Success(view);
         }
     }
 
     private void BuildGrid(Run run, int registered)
     {
-        var (width, height) = GridShape.Largest(Math.Min(registered, _options.MaxClients), _options.MaxAspectRatio);
+        var settings = run.Settings;
+        var (width, height) = GridShape.Largest(Math.Min(registered, settings.MaxClients), settings.MaxAspectRatio);
         run.Topology = new GridTopology(width, height);
-        run.Leases = new LeaseTable(width * height, _options.LeaseDuration, _time);
-        run.Policy = new RunPolicy(_options.FinishProportion, _options.StragglerTimeout, _options.MaxDeadCells, _time);
+        run.Leases = new LeaseTable(width * height, settings.LeaseDuration, _time);
+        run.Policy = new RunPolicy(settings.FinishProportion, settings.StragglerTimeout, settings.MaxDeadCells, _time);
         run.State = RunState.Running;
         CoordinatorLog.GridBuilt(_logger, run.Id, width, height, registered);
     }
@@ -369,8 +476,9 @@ public sealed class RunCoordinator
 
         int registered = run.Workers.Values.Sum();
         End(run, RunState.Failed,
-            $"The registration timeout of {_options.RegistrationTimeout.TotalSeconds:F0} s passed with {registered} cells of "
-            + $"capacity from {run.Workers.Count} workers registered; MinClients requires at least {_options.MinClients}.");
+            $"The registration timeout of {run.Settings.RegistrationTimeout.TotalSeconds:F0} s passed with {registered} cells of "
+            + $"capacity from {run.Workers.Count} workers registered; min_clients requires at least {run.Settings.MinClients}. "
+            + "Start more workers, or lower distribution.min_clients.");
     }
 
     private void ApplyPolicy(Run run)
@@ -404,6 +512,8 @@ public sealed class RunCoordinator
         CoordinatorLog.RunEnded(_logger, run.Id, state, reason);
     }
 
+    private void Persist(Run run) => _store.Save(run.ToRecord(ReferenceEquals(run, _active) && !IsEnded(run.State)));
+
     private (Run? Run, Reply<T> Failure) Find<T>(string runId) =>
         _runs.TryGetValue(runId, out var run)
             ? (run, default)
@@ -420,6 +530,22 @@ public sealed class RunCoordinator
         return new LeaseView(lease.CellIndex, x, y, lease.WorkerId, lease.Epoch, lease.ExpiresAt);
     }
 
+    private static RunView ViewOf(Run run)
+    {
+        var fids = run.Fids;
+        var cells = run.Leases is null
+            ? []
+            : run.Leases.Snapshot().Select(status =>
+            {
+                var (x, y) = run.Topology!.Coordinates(status.CellIndex);
+                return new CellView(status.CellIndex, x, y, status.State,
+                    status.State == CellLeaseState.Free ? null : status.WorkerId, status.Generation,
+                    fids.TryGetValue(status.CellIndex, out double fid) ? fid : null);
+            }).ToList();
+        return new RunView(run.Id, run.State, run.Reason, run.Config.Trainer.NIterations,
+            run.Workers.Values.Sum(), run.RegistrationDeadline, GridOf(run), cells);
+    }
+
     private static GridView? GridOf(Run run) =>
         run.Topology is { } topology ? new GridView(topology.Width, topology.Height) : null;
 
@@ -427,7 +553,7 @@ public sealed class RunCoordinator
 
     private static string Name(RunState state) => state.ToString().ToLowerInvariant();
 
-    private sealed class Run(string id, LipizzanerConfig config, string configText, DateTimeOffset registrationDeadline)
+    private sealed class Run(string id, LipizzanerConfig config, string configText, RunSettings settings, DateTimeOffset registrationDeadline)
     {
         public string Id { get; } = id;
 
@@ -435,7 +561,9 @@ public sealed class RunCoordinator
 
         public string ConfigText { get; } = configText;
 
-        public DateTimeOffset RegistrationDeadline { get; } = registrationDeadline;
+        public RunSettings Settings { get; } = settings;
+
+        public DateTimeOffset RegistrationDeadline { get; set; } = registrationDeadline;
 
         public RunState State { get; set; } = RunState.Pending;
 
@@ -450,5 +578,65 @@ public sealed class RunCoordinator
         public RunPolicy? Policy { get; set; }
 
         public Dictionary<int, double> Fids { get; } = [];
+
+        public Dictionary<int, string> Mixtures { get; } = [];
+
+        public RunRecord ToRecord(bool active) => new()
+        {
+            RunId = Id,
+            ConfigText = ConfigText,
+            Settings = Settings,
+            RegistrationDeadline = RegistrationDeadline,
+            State = State,
+            Reason = Reason,
+            Workers = new Dictionary<string, int>(Workers, StringComparer.Ordinal),
+            Grid = GridOf(this),
+            Cells = Leases?.Export(),
+            ProportionReachedAt = Policy?.ProportionReachedAt,
+            Fids = new Dictionary<int, double>(Fids),
+            Mixtures = new Dictionary<int, string>(Mixtures),
+            Active = active,
+        };
+
+        public static Run FromRecord(RunRecord record, TimeProvider time)
+        {
+            var config = ConfigLoader.Load(record.ConfigText, [], $"the saved configuration of run {record.RunId}").Config;
+            var settings = record.Settings;
+            var run = new Run(record.RunId, config, record.ConfigText, settings, record.RegistrationDeadline)
+            {
+                State = record.State,
+                Reason = record.Reason,
+            };
+            foreach (var (worker, capacity) in record.Workers)
+            {
+                run.Workers[worker] = capacity;
+            }
+
+            foreach (var (cell, fid) in record.Fids)
+            {
+                run.Fids[cell] = fid;
+            }
+
+            foreach (var (cell, mixture) in record.Mixtures)
+            {
+                run.Mixtures[cell] = mixture;
+            }
+
+            if (record.Grid is { } grid)
+            {
+                run.Topology = new GridTopology(grid.Width, grid.Height);
+                var cells = record.Cells ?? throw new InvalidDataException($"The saved record of run {record.RunId} has a grid but no cells.");
+                if (cells.Count != grid.Width * grid.Height)
+                {
+                    throw new InvalidDataException(
+                        $"The saved record of run {record.RunId} has {cells.Count} cells for a {grid.Width}x{grid.Height} grid.");
+                }
+
+                run.Leases = LeaseTable.Restore(cells, settings.LeaseDuration, time);
+                run.Policy = new RunPolicy(settings.FinishProportion, settings.StragglerTimeout, settings.MaxDeadCells, time, record.ProportionReachedAt);
+            }
+
+            return run;
+        }
     }
 }

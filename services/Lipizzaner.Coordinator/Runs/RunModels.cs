@@ -22,6 +22,9 @@ public enum RunState
     Failed,
 }
 
+/// <summary>One line of the run list: the run's id, state and the reason it ended, if it did.</summary>
+public sealed record RunSummary(string RunId, RunState State, string? Reason);
+
 public sealed record RunCreated(string RunId, RunState State, DateTimeOffset RegistrationDeadline);
 
 public sealed record WorkerRegistration(string? WorkerId, int Capacity);
@@ -34,8 +37,11 @@ public sealed record LeaseCall(string? WorkerId, long Epoch);
 
 public sealed record ProgressReport(string? WorkerId, long Epoch, int Generation);
 
-/// <summary>A cell's completion; <see cref="Fid"/> is null when the run's configuration disables scoring.</summary>
-public sealed record CompletionReport(string? WorkerId, long Epoch, int Generation, double? Fid);
+/// <summary>
+/// A cell's completion; <see cref="Fid"/> is null when the run's configuration disables scoring, and
+/// <see cref="Mixture"/> says where the worker stored the cell's final mixture (an <c>s3://</c> URI or a folder).
+/// </summary>
+public sealed record CompletionReport(string? WorkerId, long Epoch, int Generation, double? Fid, string? Mixture = null);
 
 public sealed record LeaseView(int Cell, int X, int Y, string WorkerId, long Epoch, DateTimeOffset ExpiresAt);
 
@@ -53,7 +59,8 @@ public sealed record RunView(
     GridView? Grid,
     IReadOnlyList<CellView> Cells);
 
-public sealed record RunResults(string RunId, RunState State, int BestCell, int X, int Y, double Fid);
+/// <summary>The best cell of an ended run; <see cref="Mixture"/> is where its final mixture is stored, when its worker said.</summary>
+public sealed record RunResults(string RunId, RunState State, int BestCell, int X, int Y, double Fid, string? Mixture);
 
 /// <summary>How an operation ended, mapped to an HTTP status by the endpoints.</summary>
 public enum Outcome

@@ -15,6 +15,13 @@ public enum CellLeaseState
 /// <summary>A worker's claim on one cell until <see cref="ExpiresAt"/>; <see cref="Epoch"/> grows with every new lease of the cell.</summary>
 public sealed record CellLease(int CellIndex, string WorkerId, long Epoch, DateTimeOffset ExpiresAt);
 
+/// <summary>
+/// Everything a <see cref="LeaseTable"/> knows about one cell, for saving the table and restoring it
+/// after a restart. <see cref="State"/> is the stored state: a lease past <see cref="ExpiresAt"/> is still
+/// <see cref="CellLeaseState.Leased"/> here.
+/// </summary>
+public sealed record CellLeaseRecord(CellLeaseState State, string? WorkerId, long Epoch, DateTimeOffset ExpiresAt, int Generation);
+
 /// <summary>The coordinator's record of one cell: lease state, holder and progress.</summary>
 public sealed record CellStatus(int CellIndex, CellLeaseState State, string? WorkerId, int Generation, bool Expired);
 
@@ -41,13 +48,40 @@ public sealed class LeaseTable
         _cells = Enumerable.Range(0, cellCount).Select(_ => new Entry()).ToArray();
     }
 
+    /// <summary>
+    /// Rebuilds a table from <see cref="Export"/>'s records. Expiry times are absolute, so a lease
+    /// that was current when the table was saved stays current until its holder stops renewing it.
+    /// </summary>
+    public static LeaseTable Restore(IReadOnlyList<CellLeaseRecord> cells, TimeSpan leaseDuration, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(cells);
+        var table = new LeaseTable(cells.Count, leaseDuration, time);
+        for (int index = 0; index < cells.Count; index++)
+        {
+            var record = cells[index];
+            if (record.Epoch < 0 || record.Generation < 0 || (record.State != CellLeaseState.Free && record.WorkerId is null))
+            {
+                throw new ArgumentException($"Cell {index}'s record is inconsistent: {record}.", nameof(cells));
+            }
+
+            var entry = table._cells[index];
+            entry.State = record.State;
+            entry.WorkerId = record.WorkerId;
+            entry.Epoch = record.Epoch;
+            entry.ExpiresAt = record.ExpiresAt;
+            entry.Generation = record.Generation;
+        }
+
+        return table;
+    }
+
     public TimeSpan LeaseDuration { get; }
 
     public int CellCount => _cells.Length;
 
     /// <summary>
-    /// Leases a free cell to <paramref name="workerId"/>: never-leased cells first in index order, then
-    /// cells whose lease expired. Returns null when every cell is leased or completed.
+    /// Leases a free cell to <paramref name="workerId"/>: free cells first in index order, then cells
+    /// whose lease expired. Returns null when every cell is leased or completed.
     /// </summary>
     public CellLease? TryAcquire(string workerId)
     {
@@ -55,7 +89,8 @@ public sealed class LeaseTable
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            int cell = Array.FindIndex(_cells, entry => entry.State == CellLeaseState.Free && entry.Epoch == 0);
+            // Free cells first (never leased, or released), then cells whose lease expired.
+            int cell = Array.FindIndex(_cells, entry => entry.State == CellLeaseState.Free);
             if (cell < 0)
             {
                 cell = Array.FindIndex(_cells, entry => IsExpired(entry, now));
@@ -121,6 +156,36 @@ public sealed class LeaseTable
             entry.Generation = Math.Max(entry.Generation, generation);
             entry.State = CellLeaseState.Completed;
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Frees every cell whose lease expired, keeping its epoch and progress, so that it no longer counts
+    /// as dead; a resumed run starts this way. Returns how many cells were freed.
+    /// </summary>
+    public int ReleaseExpired()
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            int released = 0;
+            foreach (var entry in _cells.Where(entry => IsExpired(entry, now)))
+            {
+                entry.State = CellLeaseState.Free;
+                released++;
+            }
+
+            return released;
+        }
+    }
+
+    /// <summary>The stored record of every cell in index order, for <see cref="Restore"/>.</summary>
+    public IReadOnlyList<CellLeaseRecord> Export()
+    {
+        lock (_gate)
+        {
+            return _cells.Select(entry => new CellLeaseRecord(entry.State, entry.WorkerId, entry.Epoch, entry.ExpiresAt, entry.Generation))
+                .ToList();
         }
     }
 

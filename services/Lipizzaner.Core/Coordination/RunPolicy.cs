@@ -29,8 +29,14 @@ public sealed class RunPolicy
     private readonly TimeProvider _time;
     private DateTimeOffset? _proportionReachedAt;
 
-    public RunPolicy(double finishProportion, TimeSpan stragglerTimeout, int maxDeadCells, TimeProvider time)
+    /// <summary>
+    /// Creates the policy. <paramref name="proportionReachedAt"/> restores a saved policy's straggler
+    /// clock (when an earlier instance saw the finish proportion reached); null for a new run.
+    /// </summary>
+    public RunPolicy(
+        double finishProportion, TimeSpan stragglerTimeout, int maxDeadCells, TimeProvider time, DateTimeOffset? proportionReachedAt = null)
     {
+        _proportionReachedAt = proportionReachedAt;
         if (!(finishProportion is > 0 and <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(finishProportion), finishProportion, "The finish proportion must be in (0, 1].");
@@ -49,6 +55,9 @@ public sealed class RunPolicy
     public TimeSpan StragglerTimeout { get; }
 
     public int MaxDeadCells { get; }
+
+    /// <summary>When <see cref="FinishProportion"/> of the cells were first seen completed (the straggler clock's start); null before.</summary>
+    public DateTimeOffset? ProportionReachedAt => _proportionReachedAt;
 
     /// <summary>Decides from the current cell statuses; call it periodically (each call may start the straggler clock).</summary>
     public RunDecision Evaluate(IReadOnlyList<CellStatus> cells)

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Lipizzaner.CellWorker.Exchange;
+using Lipizzaner.CellWorker.Resilience;
 using Lipizzaner.CellWorker.Tests.Servers;
+using Lipizzaner.Core.Coordination;
 using Lipizzaner.Core.Grid;
 using Lipizzaner.Core.IO;
 using Lipizzaner.Core.Runtime;
@@ -12,7 +14,7 @@ public sealed class RedisCenterExchangeTests(RedisServerFixture server) : IClass
 {
     private static readonly GridTopology Grid = new(3, 2);
 
-    private static readonly RedisResilienceOptions QuickRetries = new()
+    private static readonly RetryOptions QuickRetries = new()
     {
         MaxRetryAttempts = 12,
         RetryDelay = TimeSpan.FromMilliseconds(100),

@@ -1,4 +1,5 @@
 using Lipizzaner.CellWorker.Exchange;
+using Lipizzaner.CellWorker.Resilience;
 using Lipizzaner.CellWorker.Tests.Servers;
 using Lipizzaner.Core.Grid;
 
@@ -15,7 +16,7 @@ public sealed class RedisRestartTests
         await using var server = await RedisServerFixture.StartNewAsync();
         var log = new CapturingLogger();
         string runId = RedisCenterExchangeTests.NewRunId();
-        var resilience = new RedisResilienceOptions
+        var resilience = new RetryOptions
         {
             MaxRetryAttempts = 30,
             RetryDelay = TimeSpan.FromMilliseconds(100),

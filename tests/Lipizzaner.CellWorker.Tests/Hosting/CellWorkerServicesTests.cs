@@ -52,7 +52,6 @@ public sealed class CellWorkerServicesTests
     [Theory]
     [InlineData("Lipizzaner:Coordinator", "Lipizzaner__Coordinator")]
     [InlineData("Lipizzaner:Token", "Lipizzaner__Token")]
-    [InlineData("Lipizzaner:Worker:RunId", "Lipizzaner__Worker__RunId")]
     [InlineData("ConnectionStrings:redis", "ConnectionStrings__redis")]
     [InlineData("ConnectionStrings:minio", "ConnectionStrings__minio")]
     public void Missing_setting_is_named(string key, string environmentName)
@@ -62,6 +61,34 @@ public sealed class CellWorkerServicesTests
 
         var error = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<CellWorkerHostOptions>>().Value);
         Assert.Contains(environmentName, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Checkpoint_folder_replaces_S3()
+    {
+        var values = new Dictionary<string, string?>(Complete)
+        {
+            ["ConnectionStrings:minio"] = null,
+            ["Lipizzaner:Worker:CheckpointFolder"] = "/scratch/lipizzaner",
+            ["Lipizzaner:Worker:RunId"] = null,
+        };
+        using var host = Build(values);
+
+        var settings = host.Services.GetRequiredService<IOptions<CellWorkerHostOptions>>().Value;
+        var loop = CellWorkerServices.LoopOptions(settings);
+        Assert.Null(loop.S3ConnectionString);
+        Assert.Equal("/scratch/lipizzaner", loop.CheckpointFolder);
+        Assert.Null(settings.Worker.RunId);
+    }
+
+    [Fact]
+    public void Checkpoint_folder_and_S3_together_are_rejected()
+    {
+        var values = new Dictionary<string, string?>(Complete) { ["Lipizzaner:Worker:CheckpointFolder"] = "/scratch/lipizzaner" };
+        using var host = Build(values);
+
+        var error = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<CellWorkerHostOptions>>().Value);
+        Assert.Contains("ConnectionStrings:minio and Lipizzaner:Worker:CheckpointFolder are both set", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

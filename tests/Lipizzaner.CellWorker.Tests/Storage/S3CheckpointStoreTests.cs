@@ -1,3 +1,4 @@
+using Lipizzaner.CellWorker.Resilience;
 using Lipizzaner.CellWorker.Storage;
 using Lipizzaner.CellWorker.Tests.Servers;
 using Lipizzaner.Core.Grid;
@@ -10,7 +11,7 @@ public sealed class S3CheckpointStoreTests(S3ServerFixture server) : IClassFixtu
 {
     internal static readonly GridTopology Grid = new(3, 2);
 
-    internal static readonly S3ResilienceOptions QuickRetries = new()
+    internal static readonly RetryOptions QuickRetries = new()
     {
         MaxRetryAttempts = 40,
         RetryDelay = TimeSpan.FromMilliseconds(100),

@@ -1,3 +1,4 @@
+using Lipizzaner.CellWorker.Resilience;
 using Lipizzaner.CellWorker.Storage;
 using Lipizzaner.CellWorker.Tests.Servers;
 
@@ -42,7 +43,7 @@ public sealed class S3OutageTests
         using var store = S3CheckpointStore.Create(
             server.ConnectionString, S3CheckpointStoreTests.NewBucket(), S3CheckpointStoreTests.NewRunId(), S3CheckpointStoreTests.Grid,
             new CapturingLogger(),
-            new S3ResilienceOptions { MaxRetryAttempts = 2, RetryDelay = TimeSpan.FromMilliseconds(50), TotalTimeout = TimeSpan.FromSeconds(10) });
+            new RetryOptions { MaxRetryAttempts = 2, RetryDelay = TimeSpan.FromMilliseconds(50), TotalTimeout = TimeSpan.FromSeconds(10) });
         await store.WriteAsync(3, 1, S3CheckpointStoreTests.Content(100, 1), CancellationToken.None);
 
         server.Stop();
