@@ -347,7 +347,7 @@ public sealed class CellWorkerLoop
 
             using var scorer = new FidScorer(context.Classifier!, context.FinalStatistics!);
             var members = trainer.MemberGenerators(generators);
-            return trainer.ScoreMixture(members, trainer.State.MixtureWeights, context.Config.Trainer.Params.Score.FinalSampleSize, scorer).Fid;
+            return trainer.ScoreMixture(members, trainer.State.MixtureWeights, context.Config.Trainer.Params.Score.FinalSampleSize, scorer).Value;
         }
         finally
         {

@@ -3,6 +3,7 @@ using System.Globalization;
 using Lipizzaner.Core.Configuration;
 using Lipizzaner.Core.Reporting;
 using Lipizzaner.Core.Runtime;
+using Lipizzaner.Core.Scoring;
 using Microsoft.Extensions.Logging;
 
 namespace Lipizzaner.Cli.Commands;
@@ -122,7 +123,8 @@ public static class TrainCommand
         TorchSetup.Configure(config.Runtime.TorchThreads);
         using var resources = await RunResources.LoadAsync(config, classifierDirectory?.FullName, pytorchClassifier?.FullName, logger, cancellationToken).ConfigureAwait(false);
         var runner = new EmbeddedRunner(config, resources, logger);
-        using var progress = TrainingProgress.Start(runner.Topology, config.Trainer.NIterations, logger);
+        string scoreLabel = ScoreKinds.Label(config.Trainer.Params.Score.Type);
+        using var progress = TrainingProgress.Start(runner.Topology, config.Trainer.NIterations, logger, scoreLabel);
         runner.GenerationCompleted += progress.Report;
         RunResult result;
         try
@@ -137,8 +139,7 @@ public static class TrainCommand
 
         if (result.Best is { } best)
         {
-            string fid = double.IsNaN(best.Fid) ? "n/a" : best.Fid.ToString("F3", CultureInfo.InvariantCulture);
-            Console.WriteLine($"Best cell {best.CellName}: mixture FID {fid}. Report: {folder.ReportPath}");
+            Console.WriteLine($"Best cell {best.CellName}: mixture {scoreLabel} {TrainingProgress.FormatScore(best.Score)}. Report: {folder.ReportPath}");
         }
 
         return LipizzanerCommand.Success;

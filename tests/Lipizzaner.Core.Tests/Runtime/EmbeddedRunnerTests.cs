@@ -42,7 +42,7 @@ public sealed class EmbeddedRunnerTests(MnistFixture mnist) : IDisposable
         double last = MeanFid(folder, generation: 6);
         Assert.True(last < first, $"mean FID rose from {first} at generation 1 to {last} at generation 6");
         Assert.NotNull(result.Best);
-        Assert.All(result.Cells, cell => Assert.True(double.IsFinite(cell.Fid)));
+        Assert.All(result.Cells, cell => Assert.True(double.IsFinite(cell.Score)));
     }
 
     [Fact]
@@ -146,7 +146,7 @@ public sealed class EmbeddedRunnerTests(MnistFixture mnist) : IDisposable
     }
 
     private static double MeanFid(RunFolder folder, int generation) =>
-        folder.Records.Where(record => record.Generation == generation).Average(record => record.Fid);
+        folder.Records.Where(record => record.Generation == generation).Average(record => record.Score);
 
     /// <summary>Returns the rows of scores.csv without the wall-clock column.</summary>
     private static List<string> ScoresWithoutTimes(RunFolder folder) =>
