@@ -18,6 +18,8 @@ public static class LipizzanerCommand
         {
             TrainCommand.Create(),
             SampleCommand.Create(),
+            AugmentCommand.Create(),
+            EvaluateAugmentationCommand.Create(),
             ClassifierCommand.Create(),
             ScoreCommand.Create(),
             MixtureCommand.Create(),
