@@ -142,6 +142,94 @@ public sealed class ChestXrayCommandTests : IClassFixture<ChestXrayCommandTests.
         Assert.Contains("synthetic images only", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ScoreImages_KidOfSamplesAgainstRealImages()
+    {
+        string samples = Path.Combine(_directory, "kid-samples");
+        var (sampleExit, sampleOutput) = await CommandRunner.RunAsync(
+            "sample", "--mixture", Path.Combine(_trained.Run, "mixture"), "--count", "8", "--out", samples);
+        Assert.True(sampleExit == LipizzanerCommand.Success, sampleOutput);
+
+        var (exitCode, output, json) = await CommandRunner.RunWithStandardOutputAsync(
+            "score-images", "--fake", samples, "--real", _trained.Images, "--kid-subsets", "5", "--kid-subset-size", "4", "--json");
+        var (selfExit, selfOutput, selfJson) = await CommandRunner.RunWithStandardOutputAsync(
+            "score-images", "--fake", _trained.Images, "--real", _trained.Images, "--image-size", "28", "--kid-subsets", "5", "--kid-subset-size", "4", "--json");
+
+        Assert.True(exitCode == LipizzanerCommand.Success, output);
+        Assert.True(selfExit == LipizzanerCommand.Success, selfOutput);
+        using var report = JsonDocument.Parse(json);
+        using var self = JsonDocument.Parse(selfJson);
+        Assert.Equal("kid", report.RootElement.GetProperty("type").GetString());
+        Assert.Equal(8, report.RootElement.GetProperty("generated").GetInt32());
+        Assert.Equal(TrainedMixture.ImageCount, report.RootElement.GetProperty("real").GetInt32());
+        Assert.Equal(28, report.RootElement.GetProperty("image_size").GetInt32());
+        Assert.False(report.RootElement.GetProperty("higher_is_better").GetBoolean());
+        double generated = report.RootElement.GetProperty("score").GetDouble();
+        double realAgainstItself = self.RootElement.GetProperty("score").GetDouble();
+        Assert.True(generated > Math.Abs(realAgainstItself), $"KID of 2-generation samples {generated}, of the real images against themselves {realAgainstItself}");
+    }
+
+    [Fact]
+    public async Task ScoreImages_FidOnSmallFolders_PointsToKid()
+    {
+        var (exitCode, error) = await CommandRunner.RunAsync(
+            "score-images", "--fake", _trained.Images, "--real", _trained.Negatives, "--type", "fid_resnet", "--image-size", "28");
+
+        Assert.Equal(LipizzanerCommand.Failure, exitCode);
+        Assert.Contains("more than 512 samples", error, StringComparison.Ordinal);
+        Assert.Contains("kid", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ScoreImages_InceptionScoreOfOnnxClassifier()
+    {
+        string model = Path.Combine(_directory, "classifier.onnx");
+        ExportTinyClassifier(model);
+
+        var (exitCode, output, json) = await CommandRunner.RunWithStandardOutputAsync(
+            "score-images", "--fake", _trained.Images, "--type", "inception_score", "--classifier-onnx", model, "--image-size", "28", "--json");
+
+        Assert.True(exitCode == LipizzanerCommand.Success, output);
+        using var report = JsonDocument.Parse(json);
+        Assert.Equal("inception_score", report.RootElement.GetProperty("type").GetString());
+        Assert.True(report.RootElement.GetProperty("higher_is_better").GetBoolean());
+        Assert.InRange(report.RootElement.GetProperty("score").GetDouble(), 1.0, 4.0);
+    }
+
+    [Fact]
+    public async Task ScoreImages_InceptionScoreWithoutClassifier_IsRejected()
+    {
+        var (exitCode, error) = await CommandRunner.RunAsync("score-images", "--fake", _trained.Images, "--type", "inception_score");
+
+        Assert.Equal(LipizzanerCommand.Failure, exitCode);
+        Assert.Contains("--classifier-onnx", error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Exports a 4-class linear classifier of 28 × 28 gray images to ONNX with Debian's PyTorch.</summary>
+    private static void ExportTinyClassifier(string path)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("""
+            import sys, torch
+            torch.manual_seed(0)
+            model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 4))
+            torch.onnx.export(model, torch.zeros(2, 1, 28, 28), sys.argv[1], input_names=["x"], output_names=["logits"],
+                              dynamic_axes={"x": {0: "n"}, "logits": {0: "n"}}, opset_version=13)
+            """);
+        start.ArgumentList.Add(path);
+        start.Environment["OMP_NUM_THREADS"] = "1";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        string errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"Exporting the ONNX classifier with Debian's python3-torch failed: {errors}");
+    }
+
     public void Dispose()
     {
         try

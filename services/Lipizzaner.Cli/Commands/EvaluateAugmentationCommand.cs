@@ -8,7 +8,6 @@ using Lipizzaner.Core.Runtime;
 using Lipizzaner.Core.Scoring;
 using Lipizzaner.Core.Scoring.Augmentation;
 using Microsoft.Extensions.Logging;
-using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -108,7 +107,7 @@ public static class EvaluateAugmentationCommand
         RejectRealImagesIn(synthetic.FullName);
         int threads = settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount;
         TorchSetup.Configure(1);
-        int side = settings.ImageSize > 0 ? settings.ImageSize : FirstImageSide(synthetic.FullName);
+        int side = settings.ImageSize > 0 ? settings.ImageSize : ImageFolders.FirstImageSide(synthetic.FullName, "--synthetic");
         using var features = ResNet18Features.Load(threads);
         long started = Stopwatch.GetTimestamp();
         using var positiveFeatures = Extract(features, positive.FullName, side, logger);
@@ -169,20 +168,6 @@ public static class EvaluateAugmentationCommand
             throw new ArgumentException(
                 $"--synthetic {folder} is an augmented data set with real images ({AugmentCommand.ManifestFileName}); pass a folder of synthetic images only, such as 'lipizzaner sample --out' writes.");
         }
-    }
-
-    private static int FirstImageSide(string folder)
-    {
-        if (!Directory.Exists(folder))
-        {
-            throw new DirectoryNotFoundException($"--synthetic folder '{folder}' does not exist.");
-        }
-
-        string first = Directory.EnumerateFiles(folder).Where(ImageFolderDataset.IsImageFile).Order(StringComparer.Ordinal).FirstOrDefault()
-            ?? throw new InvalidDataException($"--synthetic folder '{folder}' contains no .jpg, .jpeg or .png file.");
-        using var codec = SKCodec.Create(first)
-            ?? throw new InvalidDataException($"{first} is not a decodable image; pass --image-size.");
-        return Math.Min(codec.Info.Width, codec.Info.Height);
     }
 
     private sealed record EvaluationSettings(int Folds, int Seed, int ImageSize, double Penalty, int Threads, bool Json);

@@ -22,6 +22,7 @@ public static class LipizzanerCommand
             EvaluateAugmentationCommand.Create(),
             ClassifierCommand.Create(),
             ScoreCommand.Create(),
+            ScoreImagesCommand.Create(),
             MixtureCommand.Create(),
             ExportCommand.Create(),
             RunCommands.Submit(),
