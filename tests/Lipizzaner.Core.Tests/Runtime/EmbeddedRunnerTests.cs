@@ -29,7 +29,7 @@ public sealed class EmbeddedRunnerTests(MnistFixture mnist) : IDisposable
         Assert.Equal(4 * 2, Directory.GetFiles(folder.CheckpointsDirectory, "*.ckpt", SearchOption.AllDirectories).Length);
 
         string[] lines = await File.ReadAllLinesAsync(folder.ScoresPath);
-        Assert.StartsWith("generation,cell,fid,tvd,loss_g,loss_d,lr_g,lr_d", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("generation,cell,score,tvd,loss_g,loss_d,lr_g,lr_d", lines[0], StringComparison.Ordinal);
         Assert.Equal(1 + 6 * 4, lines.Length);
 
         string report = await File.ReadAllTextAsync(folder.ReportPath);
