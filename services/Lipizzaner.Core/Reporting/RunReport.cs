@@ -64,7 +64,7 @@ public static class RunReport
         {
             text.AppendLine(invariant, $"- {label} over generations: [scores.png](scores.png)");
             text.AppendLine();
-            text.AppendLine("![FID over generations](scores.png)");
+            text.AppendLine(invariant, $"![{label} over generations](scores.png)");
         }
 
         text.AppendLine();

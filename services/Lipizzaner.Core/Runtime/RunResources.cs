@@ -37,10 +37,10 @@ public sealed class RunResources : IDisposable
         _ownsResources = true;
     }
 
-    /// <summary>The MNIST training set.</summary>
+    /// <summary>The MNIST training set. Code that serves both kinds of run reads <see cref="ScoringImages"/> or <see cref="CreateTrainingData"/>.</summary>
     /// <exception cref="InvalidOperationException">The run trains on an image folder.</exception>
     public MnistDataset Train => _train ?? throw new InvalidOperationException(
-        "This run trains on an image folder, which has no MNIST training set.");
+        "This run trains on an image folder, which has no MNIST training set; read ScoringImages for the real images that scores compare with.");
 
     /// <summary>Whether the run trains on an image folder instead of MNIST.</summary>
     public bool IsImageFolder => _folderImages is not null;

@@ -4,9 +4,9 @@ using static TorchSharp.torch;
 namespace Lipizzaner.Core.Scoring;
 
 /// <summary>
-/// Inception Score (Salimans et al., 2016): exp(E_x KL(p(y|x) ‖ p(y))) over the class probabilities of a
-/// classifier, computed on each of <see cref="DefaultSplits"/> consecutive splits of the samples, reported as
-/// the mean and the population standard deviation over the splits, as the original code does. It ranges
+/// Inception Score: exp(E_x KL(p(y|x) ‖ p(y))) over the class probabilities of a classifier, computed on
+/// each of <see cref="DefaultSplits"/> consecutive splits of the samples, and reported as the mean and the
+/// population standard deviation over the splits. It ranges
 /// from 1 (every image gets the same prediction) to the number of classes; higher is better.
 /// </summary>
 public static class InceptionScore

@@ -8,7 +8,7 @@ namespace Lipizzaner.Core.Scoring;
 public sealed record KidResult(double Mean, double StandardDeviation, int Subsets, int SubsetSize);
 
 /// <summary>
-/// Kernel inception distance (Bińkowski et al., "Demystifying MMD GANs", 2018): the unbiased estimate of
+/// Kernel inception distance: the unbiased estimate of
 /// the squared maximum mean discrepancy with the cubic polynomial kernel k(x, y) = (xᵀy / d + 1)³,
 /// averaged over random subsets of equal size m drawn without replacement from each set. Unlike FID it
 /// needs no covariance matrix, so it is defined for fewer samples than feature dimensions. Values can be
@@ -16,7 +16,7 @@ public sealed record KidResult(double Mean, double StandardDeviation, int Subset
 /// </summary>
 public static class Kid
 {
-    /// <summary>Subsets per estimate, as in torch-fidelity and clean-fid.</summary>
+    /// <summary>Subsets per estimate.</summary>
     public const int DefaultSubsets = 100;
 
     /// <summary>Subset size; capped at the smaller set's size.</summary>
@@ -63,7 +63,7 @@ public static class Kid
     }
 
     /// <summary>
-    /// Unbiased MMD² of two samples of equal size m: the off-diagonal means of k(X, X) and k(Y, Y) minus
+    /// Returns the unbiased MMD² of two samples of equal size m: the off-diagonal means of k(X, X) and k(Y, Y) minus
     /// twice the mean of k(X, Y).
     /// </summary>
     public static double UnbiasedMmd2(Tensor x, Tensor y)
