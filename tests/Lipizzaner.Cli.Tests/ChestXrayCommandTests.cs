@@ -197,6 +197,27 @@ public sealed class ChestXrayCommandTests : IClassFixture<ChestXrayCommandTests.
     }
 
     [Fact]
+    public async Task Train_ClassifierOnnx_ScoresByInceptionScore()
+    {
+        string model = Path.Combine(_directory, "classifier.onnx");
+        ExportTinyClassifier(model);
+        string run = Path.Combine(_directory, "is-run");
+
+        var (exitCode, output) = await CommandRunner.RunAsync(
+            "train", "-f", _trained.ConfigPath, "--output", run, "--classifier-onnx", model,
+            "--set", "trainer.n_iterations=1", "--set", "trainer.params.score.final_sample_size=20");
+
+        Assert.True(exitCode == LipizzanerCommand.Success, output);
+        Assert.Contains("mixture IS ", output, StringComparison.Ordinal);
+        string[] lines = File.ReadAllLines(Path.Combine(run, "scores.csv"));
+        double score = double.Parse(lines[1].Split(',')[2], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(score, 1.0, 4.0);
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "mixture", "mixture.json")));
+        Assert.Equal("inception_score", manifest.RootElement.GetProperty("score_type").GetString());
+        Assert.Contains("inception_score", File.ReadAllText(Path.Combine(run, "config.yml")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ScoreImages_InceptionScoreWithoutClassifier_IsRejected()
     {
         var (exitCode, error) = await CommandRunner.RunAsync("score-images", "--fake", _trained.Images, "--type", "inception_score");
@@ -272,6 +293,7 @@ public sealed class ChestXrayCommandTests : IClassFixture<ChestXrayCommandTests.
             Images = CopyShared("positive");
             Negatives = CopyShared("negative");
             string config = Path.Combine(_root, "xray.yml");
+            ConfigPath = config;
             File.WriteAllText(config, $$"""
                 general: { checkpoint_period: 0 }
                 grid: { width: 1, height: 1 }
@@ -294,6 +316,9 @@ public sealed class ChestXrayCommandTests : IClassFixture<ChestXrayCommandTests.
         public string Images { get; }
 
         public string Negatives { get; }
+
+        /// <summary>The configuration file the mixture was trained with.</summary>
+        public string ConfigPath { get; }
 
         public string Run { get; }
 

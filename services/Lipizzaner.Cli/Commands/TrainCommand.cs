@@ -42,15 +42,19 @@ public static class TrainCommand
         {
             Description = "Folder of the cached FID classifier; default: the user cache (trained there on first use).",
         };
+        var onnxClassifierOption = new Option<FileInfo?>("--classifier-onnx")
+        {
+            Description = "ONNX image classifier with class logits: score by its Inception Score (sets trainer.params.score.type inception_score and trainer.params.score.classifier_onnx).",
+        };
 
         var command = new Command("train", "Train a grid of GANs in this process and save the best generator mixture.")
         {
-            configOption, outputOption, setOption, resumeOption, dataOption, pytorchClassifierOption, classifierOption,
+            configOption, outputOption, setOption, resumeOption, dataOption, pytorchClassifierOption, classifierOption, onnxClassifierOption,
         };
         command.SetAction((parseResult, _) => LipizzanerCommand.Execute((logger, cancellationToken) => TrainAsync(
             parseResult.GetValue(configOption),
             parseResult.GetValue(outputOption),
-            parseResult.GetValue(setOption) ?? [],
+            WithOnnxClassifier(parseResult.GetValue(setOption) ?? [], parseResult.GetValue(onnxClassifierOption)),
             parseResult.GetValue(resumeOption),
             parseResult.GetValue(dataOption),
             parseResult.GetValue(classifierOption),
@@ -59,6 +63,12 @@ public static class TrainCommand
             cancellationToken)));
         return command;
     }
+
+    /// <summary>Appends the overrides that <c>--classifier-onnx</c> stands for, so that they are validated like any <c>--set</c>.</summary>
+    private static string[] WithOnnxClassifier(string[] overrides, FileInfo? classifier) =>
+        classifier is null
+            ? overrides
+            : [.. overrides, "trainer.params.score.enabled=true", "trainer.params.score.type=inception_score", $"trainer.params.score.classifier_onnx={classifier.FullName}"];
 
     private static async Task<int> TrainAsync(
         FileInfo? configFile,
