@@ -96,7 +96,8 @@ public sealed class AppHostTests
         Assert.True(status.GetProperty("state").GetString() == "completed", status.ToString());
         Assert.Equal(new[] { 2, 2 }, new[] { status.GetProperty("grid").GetProperty("width").GetInt32(), status.GetProperty("grid").GetProperty("height").GetInt32() });
         var results = await http.GetFromJsonAsync<JsonElement>(new Uri($"/runs/{run}/results", UriKind.Relative), limit.Token);
-        double fid = results.GetProperty("fid").GetDouble();
+        double fid = results.GetProperty("score").GetDouble();
+        Assert.Equal("fid", results.GetProperty("score_type").GetString());
         Assert.True(double.IsFinite(fid) && fid > 0, results.ToString());
         Assert.StartsWith($"s3://lipizzaner-checkpoints/{run}/cells/", results.GetProperty("mixture").GetString(), StringComparison.Ordinal);
     }

@@ -33,7 +33,7 @@ public sealed class ConfigAndUnscoredTests
     }
 
     [Fact]
-    public async Task Completion_without_fid_has_no_results()
+    public async Task Completion_without_scores_has_no_results()
     {
         using var factory = new CoordinatorFactory(new Dictionary<string, string?> { ["Lipizzaner:Distribution:FinishProportion"] = "1" });
         using var client = factory.CreateAuthorizedClient();
@@ -48,17 +48,17 @@ public sealed class ConfigAndUnscoredTests
             var lease = await client.LeaseAsync(run, $"w{worker}");
             int cell = lease.GetProperty("cell").GetInt32();
             await client.PostOkAsync($"/runs/{run}/leases/{cell}/complete",
-                new { worker_id = $"w{worker}", epoch = lease.GetProperty("epoch").GetInt64(), generation = 3, fid = (double?)null });
+                new { worker_id = $"w{worker}", epoch = lease.GetProperty("epoch").GetInt64(), generation = 3, score = (double?)null });
         }
 
         var view = await client.WaitForStateAsync(run, "completed");
         Assert.All(view.GetProperty("cells").EnumerateArray(), cell =>
         {
             Assert.Equal("completed", cell.GetProperty("state").GetString());
-            Assert.Equal(JsonValueKind.Null, cell.GetProperty("fid").ValueKind);
+            Assert.Equal(JsonValueKind.Null, cell.GetProperty("score").ValueKind);
         });
         using var results = await client.GetAsync(new Uri($"/runs/{run}/results", UriKind.Relative));
         Assert.Equal(HttpStatusCode.Conflict, results.StatusCode);
-        Assert.Contains("no cell reported a FID", (await results.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("no cell reported a score", (await results.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 }

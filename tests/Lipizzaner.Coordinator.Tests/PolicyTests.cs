@@ -24,7 +24,7 @@ public sealed class PolicyTests
         for (int cell = 0; cell < 3; cell++)
         {
             await client.PostOkAsync($"/runs/{run}/leases/{cell}/complete",
-                new { worker_id = $"w{cell}", epoch = 1, generation = 3, fid = 10.0 + cell });
+                new { worker_id = $"w{cell}", epoch = 1, generation = 3, score = 10.0 + cell });
         }
 
         factory.Time.Advance(TimeSpan.FromSeconds(25));

@@ -68,7 +68,7 @@ public sealed class RunFlowTests
                 worker_id = lease.GetProperty("worker_id").GetString(),
                 epoch = lease.GetProperty("epoch").GetInt64(),
                 generation = 3,
-                fid = fids[cell],
+                score = fids[cell],
             });
         }
 
@@ -79,7 +79,7 @@ public sealed class RunFlowTests
 
         var results = await client.GetResultsAsync(run);
         Assert.Equal(1, results.GetProperty("best_cell").GetInt32());
-        Assert.Equal(12.25, results.GetProperty("fid").GetDouble());
+        Assert.Equal(12.25, results.GetProperty("score").GetDouble());
 
         string metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         Assert.Contains("lipizzaner_cell_fid", metrics, StringComparison.Ordinal);
@@ -118,7 +118,7 @@ public sealed class RunFlowTests
         foreach (string operation in new[] { "heartbeat", "progress", "complete" })
         {
             using var stale = await client.PostJsonAsync($"/runs/{run}/leases/0/{operation}",
-                new { worker_id = "w0", epoch = 1, generation = 1, fid = 1.0 });
+                new { worker_id = "w0", epoch = 1, generation = 1, score = 1.0 });
             Assert.Equal(HttpStatusCode.Conflict, stale.StatusCode);
         }
 

@@ -34,8 +34,8 @@ internal static partial class CellWorkerLog
     public static partial void GenerationFinished(ILogger logger, string runId, string workerId, int cell, int generation, double seconds, int neighbours);
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Run {RunId}: worker {WorkerId} completed cell {Cell} after {Generation} generations, final mixture FID {Fid}, mixture stored at {Mixture}")]
-    public static partial void Completed(ILogger logger, string runId, string workerId, int cell, int generation, double fid, string mixture);
+        Message = "Run {RunId}: worker {WorkerId} completed cell {Cell} after {Generation} generations, final mixture score {Score}, mixture stored at {Mixture}")]
+    public static partial void Completed(ILogger logger, string runId, string workerId, int cell, int generation, double score, string mixture);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Run {RunId}: worker {WorkerId} lost the lease of cell {Cell} at epoch {Epoch}; so it stops working on the cell: {Reason}")]

@@ -127,10 +127,8 @@ public sealed class CellWorkerLoop
 
         using var resources = await RunResources.LoadAsync(config, _options.ClassifierDirectory, _logger, cancellationToken).ConfigureAwait(false);
         using var training = resources.CreateTrainingData(NetworkFactory.Spec(config.Network.Name).ImageSide, device);
-        var context = new RunContext(
-            config, topology, device, training, resources.Classifier,
-            RealStatistics(config, resources, config.Trainer.Params.Score.ScoreSampleSize),
-            RealStatistics(config, resources, config.Trainer.Params.Score.FinalSampleSize));
+        using var scorers = RunScorers.Create(config, resources, _logger);
+        var context = new RunContext(config, topology, device, training, scorers);
 
         await using var exchange = await RedisCenterExchange.ConnectAsync(
             _options.RedisConfiguration, _runId, topology, _logger, _options.RedisResilience, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -229,7 +227,7 @@ public sealed class CellWorkerLoop
         using var cell = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var lost = new LeaseLossSignal();
         Task heartbeats = Task.CompletedTask;
-        FidScorer? scorer = context.ScoreStatistics is null ? null : new FidScorer(context.Classifier!, context.ScoreStatistics);
+        var scorer = context.Scorers?.CreateScorer(context.Config.Trainer.Params.Score.ScoreSampleSize);
         try
         {
             using var trainer = new CellTrainer(lease.Cell, context.Config, context.Topology, context.Training, scorer, context.Device);
@@ -259,10 +257,10 @@ public sealed class CellWorkerLoop
             string scratch = Path.Combine(Path.GetTempPath(), $"lipizzaner-{_runId}-cell-{lease.Cell}-{Guid.NewGuid():N}");
             try
             {
-                double? fid = await OnOwnThread(() => FinishCell(context, trainer, exchange, scratch, cell.Token)).ConfigureAwait(false);
+                double? score = await OnOwnThread(() => FinishCell(context, trainer, exchange, scratch, cell.Token)).ConfigureAwait(false);
                 string mixture = await store.Outputs.WriteMixtureAsync(lease.Cell, scratch, cell.Token).ConfigureAwait(false);
-                await _client.CompleteAsync(_runId, lease, trainer.State.Generation, fid, mixture, cell.Token).ConfigureAwait(false);
-                CellWorkerLog.Completed(_logger, _runId, _options.WorkerId, lease.Cell, trainer.State.Generation, fid ?? double.NaN, mixture);
+                await _client.CompleteAsync(_runId, lease, trainer.State.Generation, score, mixture, cell.Token).ConfigureAwait(false);
+                CellWorkerLog.Completed(_logger, _runId, _options.WorkerId, lease.Cell, trainer.State.Generation, score ?? double.NaN, mixture);
             }
             finally
             {
@@ -361,7 +359,7 @@ public sealed class CellWorkerLoop
     /// mixture on <c>final_sample_size</c> samples when the run scores, and writes the mixture
     /// (generators, weights, manifest) and a grid of mixture samples into <paramref name="folder"/>.
     /// A neighbour without a center is left out and the other weights are scaled to sum to 1.
-    /// Returns the FID, or null when the run does not score.
+    /// Returns the score (<c>trainer.params.score.type</c>), or null when the run does not score.
     /// </summary>
     private static double? FinishCell(RunContext context, CellTrainer trainer, ICenterExchange exchange, string folder, CancellationToken cancellationToken)
     {
@@ -385,9 +383,7 @@ public sealed class CellWorkerLoop
 
             var members = trainer.MemberGenerators(generators);
             var weights = trainer.State.MixtureWeights;
-            var score = context.FinalStatistics is null
-                ? null
-                : ScoreWith(context, trainer, members, weights);
+            var score = context.Scorers is null ? null : ScoreWith(context, trainer, members, weights);
 
             var present = members
                 .Select((network, index) => (Network: network, Index: index))
@@ -401,10 +397,11 @@ public sealed class CellWorkerLoop
                     total > 0 ? weights[member.Index] / total : 1.0 / present.Count))
                 .ToList();
             var config = context.Config;
+            double? tvd = score is null || double.IsNaN(score.Tvd) ? null : score.Tvd;
             MixtureFolder.Write(folder, config.Network.Name, context.Topology.CellName(trainer.CellIndex), entries,
-                score?.Fid, score?.Tvd, score is null ? 0 : config.Trainer.Params.Score.FinalSampleSize);
+                score?.Value, tvd, score is null ? 0 : config.Trainer.Params.Score.FinalSampleSize, config.Trainer.Params.Score.Type);
             WriteSamples(config, trainer, entries, Path.Combine(folder, SamplesFileName));
-            return score?.Fid;
+            return score?.Value;
         }
         finally
         {
@@ -417,8 +414,9 @@ public sealed class CellWorkerLoop
 
     private static ScoreResult ScoreWith(RunContext context, CellTrainer trainer, IReadOnlyList<Sequential?> members, IReadOnlyList<double> weights)
     {
-        using var scorer = new FidScorer(context.Classifier!, context.FinalStatistics!);
-        return trainer.ScoreMixture(members, weights, context.Config.Trainer.Params.Score.FinalSampleSize, scorer);
+        int samples = context.Config.Trainer.Params.Score.FinalSampleSize;
+        using var scorer = context.Scorers!.CreateScorer(samples);
+        return trainer.ScoreMixture(members, weights, samples, scorer);
     }
 
     /// <summary>Writes <c>dataloader.sample_count</c> images of the mixture, drawn in proportion to its weights, as one PNG grid.</summary>
@@ -445,23 +443,11 @@ public sealed class CellWorkerLoop
     private static Task<T> OnOwnThread<T>(Func<T> work) =>
         Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    private static FeatureStatistics? RealStatistics(LipizzanerConfig config, RunResources resources, int sampleCount)
-    {
-        if (!config.Trainer.Params.Score.Enabled || resources.Classifier is null)
-        {
-            return null;
-        }
-
-        int count = Math.Min(sampleCount, resources.Train.Count);
-        using var scope = torch.NewDisposeScope();
-        return FidScorer.Statistics(resources.Classifier, resources.Train.Images.narrow(0, 0, count));
-    }
-
     /// <summary>File name of the mixture's sample grid beside its manifest.</summary>
     public const string SamplesFileName = "samples.png";
 
-    // Purpose of the random streams of the final sample grid; the trainer and the embedded runner use 1 to 6.
-    private const ulong SamplesPurpose = 7;
+    // Purpose of the random streams of the final sample grid; the trainer, the embedded runner and the run's scorers use 1 to 7.
+    private const ulong SamplesPurpose = 8;
 
     private sealed record CellStore(ICheckpointStore Checkpoints, ICellOutputStore Outputs);
 
@@ -475,7 +461,5 @@ public sealed class CellWorkerLoop
         GridTopology Topology,
         Device Device,
         TrainingData Training,
-        MnistClassifier? Classifier,
-        FeatureStatistics? ScoreStatistics,
-        FeatureStatistics? FinalStatistics);
+        RunScorers? Scorers);
 }

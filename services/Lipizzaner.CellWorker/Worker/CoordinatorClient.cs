@@ -22,7 +22,7 @@ public sealed record RegistrationView(
     string RunId, string WorkerId, int Capacity, int RegisteredCapacity, string State, GridShapeView? Grid);
 
 /// <summary>One cell of a run as the coordinator reports it.</summary>
-public sealed record RunCellView(int Cell, int X, int Y, string State, string? WorkerId, int Generation, double? Fid);
+public sealed record RunCellView(int Cell, int X, int Y, string State, string? WorkerId, int Generation, double? Score);
 
 /// <summary>A run as the coordinator reports it. <see cref="State"/> is pending, running, completed, aborted or failed.</summary>
 public sealed record RunStatusView(
@@ -152,17 +152,17 @@ public sealed partial class CoordinatorClient
     }
 
     /// <summary>
-    /// Completes the cell with its final mixture FID, or null when the run does not score (NaN is sent as null),
+    /// Completes the cell with its final mixture score, or null when the run does not score (NaN is sent as null),
     /// and where its final mixture is stored. Throws <see cref="LeaseLostException"/> when the worker lost the lease.
     /// </summary>
     public async Task CompleteAsync(
-        string runId, CellLeaseGrant lease, int generation, double? fid, string? mixture, CancellationToken cancellationToken)
+        string runId, CellLeaseGrant lease, int generation, double? score, string? mixture, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        double? sent = fid is { } value && double.IsFinite(value) ? value : null;
+        double? sent = score is { } value && double.IsFinite(value) ? value : null;
         await PostAsync<CellLeaseGrant>(
             $"runs/{Escape(runId)}/leases/{lease.Cell}/complete",
-            new { worker_id = lease.WorkerId, epoch = lease.Epoch, generation, fid = sent, mixture }, leaseCall: true, cancellationToken)
+            new { worker_id = lease.WorkerId, epoch = lease.Epoch, generation, score = sent, mixture }, leaseCall: true, cancellationToken)
             .ConfigureAwait(false);
     }
 

@@ -18,8 +18,11 @@ public static class LipizzanerCommand
         {
             TrainCommand.Create(),
             SampleCommand.Create(),
+            AugmentCommand.Create(),
+            EvaluateAugmentationCommand.Create(),
             ClassifierCommand.Create(),
             ScoreCommand.Create(),
+            ScoreImagesCommand.Create(),
             MixtureCommand.Create(),
             ExportCommand.Create(),
             RunCommands.Submit(),

@@ -107,7 +107,7 @@ public static class RunCommands
         var runArgument = RunArgument();
         var jsonOption = JsonOption();
         var coordinatorOption = CoordinatorOption();
-        var command = new Command("results", "Print the best cell of an ended run, its FID and where its mixture is stored.")
+        var command = new Command("results", "Print the best cell of an ended run, its final score and where its mixture is stored.")
         {
             runArgument, jsonOption, coordinatorOption,
         };
@@ -120,7 +120,7 @@ public static class RunCommands
             await Console.Out.WriteLineAsync(parseResult.GetValue(jsonOption)
                 ? Indented(document)
                 : string.Create(CultureInfo.InvariantCulture,
-                    $"Run {root.GetProperty("run_id").GetString()} {root.GetProperty("state").GetString()}: best cell {root.GetProperty("best_cell").GetInt32()} ({root.GetProperty("x").GetInt32()},{root.GetProperty("y").GetInt32()}), FID {root.GetProperty("fid").GetDouble():F3}, mixture {MixtureOf(root)}"))
+                    $"Run {root.GetProperty("run_id").GetString()} {root.GetProperty("state").GetString()}: best cell {root.GetProperty("best_cell").GetInt32()} ({root.GetProperty("x").GetInt32()},{root.GetProperty("y").GetInt32()}), {root.GetProperty("score_type").GetString()} {root.GetProperty("score").GetDouble():G6}, mixture {MixtureOf(root)}"))
                 .ConfigureAwait(false);
             return LipizzanerCommand.Success;
         }));
@@ -158,11 +158,11 @@ public static class RunCommands
         foreach (var cell in cells.EnumerateArray())
         {
             string worker = cell.GetProperty("worker_id") is { ValueKind: JsonValueKind.String } id ? id.GetString()! : "-";
-            string fid = cell.GetProperty("fid") is { ValueKind: JsonValueKind.Number } value
+            string score = cell.GetProperty("score") is { ValueKind: JsonValueKind.Number } value
                 ? value.GetDouble().ToString("F3", CultureInfo.InvariantCulture)
                 : "n/a";
             text.AppendLine().Append(CultureInfo.InvariantCulture,
-                $"  cell {cell.GetProperty("cell").GetInt32()} ({cell.GetProperty("x").GetInt32()},{cell.GetProperty("y").GetInt32()}): {cell.GetProperty("state").GetString()}, generation {cell.GetProperty("generation").GetInt32()}/{generations}, worker {worker}, FID {fid}");
+                $"  cell {cell.GetProperty("cell").GetInt32()} ({cell.GetProperty("x").GetInt32()},{cell.GetProperty("y").GetInt32()}): {cell.GetProperty("state").GetString()}, generation {cell.GetProperty("generation").GetInt32()}/{generations}, worker {worker}, score {score}");
         }
 
         return text.ToString();

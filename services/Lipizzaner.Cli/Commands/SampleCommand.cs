@@ -62,6 +62,21 @@ public static class SampleCommand
     private static int Sample(
         DirectoryInfo mixture, int count, DirectoryInfo output, int seed, string device, ILogger logger, CancellationToken cancellationToken)
     {
+        var written = WriteImages(mixture.FullName, count, output.FullName, seed, device, "sample-", cancellationToken);
+        logger.LogInformation("Wrote {Count} images from the mixture of cell {Cell}, drawn from {Generators} of its generators, to {Directory}",
+            count, written.MixtureCell, written.Files.Select(file => file.Cell).Distinct().Count(), output.FullName);
+        return LipizzanerCommand.Success;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="count"/> images drawn from the mixture in <paramref name="mixtureDirectory"/>
+    /// as 8-bit grayscale PNG files at the mixture's image side, named <paramref name="prefix"/> plus a
+    /// six-digit index. Each image's generator is chosen in exact proportion to the weights, and the
+    /// latent noise and the choice come from <paramref name="seed"/>.
+    /// </summary>
+    public static SampledImages WriteImages(
+        string mixtureDirectory, int count, string outputDirectory, int seed, string device, string prefix, CancellationToken cancellationToken)
+    {
         if (count < 1)
         {
             throw new ArgumentException($"--count {count} is invalid; pass the number of images to write, at least 1.");
@@ -69,14 +84,15 @@ public static class SampleCommand
 
         TorchSetup.Configure(Math.Max(1, Environment.ProcessorCount));
         var torchDevice = torch.device(device);
-        var (manifest, generators, _) = MixtureFolder.Read(mixture.FullName, torchDevice);
+        var (manifest, generators, _) = MixtureFolder.Read(mixtureDirectory, torchDevice);
         try
         {
             var weights = manifest.Generators.Select(member => member.Weight).ToArray();
             var random = new CellRandom((ulong)(uint)seed);
             var assignment = MixtureSampler.AssignGenerators(weights, count, MixtureSampling.ExactProportion, random);
             using var latentRandom = new torch.Generator((ulong)(uint)seed);
-            Directory.CreateDirectory(output.FullName);
+            Directory.CreateDirectory(outputDirectory);
+            var files = new List<(string File, string Cell)>();
             for (int start = 0; start < count; start += BatchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -86,14 +102,13 @@ public static class SampleCommand
                 var images = MixtureSampler.Generate(generators, assignment[start..(start + length)], latent).cpu();
                 for (int i = 0; i < length; i++)
                 {
-                    string name = string.Create(CultureInfo.InvariantCulture, $"sample-{start + i:D6}.png");
-                    SampleGrid.WriteSinglePng(Path.Combine(output.FullName, name), images[i], manifest.ImageSide);
+                    string name = string.Create(CultureInfo.InvariantCulture, $"{prefix}{start + i:D6}.png");
+                    SampleGrid.WriteSinglePng(Path.Combine(outputDirectory, name), images[i], manifest.ImageSide);
+                    files.Add((name, manifest.Generators[assignment[start + i]].Cell));
                 }
             }
 
-            logger.LogInformation("Wrote {Count} images from the mixture of cell {Cell} ({Generators} generators) to {Directory}",
-                count, manifest.Cell, generators.Count, output.FullName);
-            return LipizzanerCommand.Success;
+            return new SampledImages(manifest.Cell, manifest.ImageSide, files);
         }
         finally
         {
@@ -104,3 +119,6 @@ public static class SampleCommand
         }
     }
 }
+
+/// <summary>Images written from a mixture: the mixture's best cell, the image side, and each file with the cell of its generator.</summary>
+public sealed record SampledImages(string MixtureCell, int ImageSide, IReadOnlyList<(string File, string Cell)> Files);

@@ -3,6 +3,7 @@ using System.Globalization;
 using Lipizzaner.Core.Configuration;
 using Lipizzaner.Core.Reporting;
 using Lipizzaner.Core.Runtime;
+using Lipizzaner.Core.Scoring;
 using Microsoft.Extensions.Logging;
 
 namespace Lipizzaner.Cli.Commands;
@@ -41,15 +42,19 @@ public static class TrainCommand
         {
             Description = "Folder of the cached FID classifier; default: the user cache (trained there on first use).",
         };
+        var onnxClassifierOption = new Option<FileInfo?>("--classifier-onnx")
+        {
+            Description = "ONNX image classifier with class logits: score by its Inception Score (sets trainer.params.score.type inception_score and trainer.params.score.classifier_onnx).",
+        };
 
         var command = new Command("train", "Train a grid of GANs in this process and save the best generator mixture.")
         {
-            configOption, outputOption, setOption, resumeOption, dataOption, pytorchClassifierOption, classifierOption,
+            configOption, outputOption, setOption, resumeOption, dataOption, pytorchClassifierOption, classifierOption, onnxClassifierOption,
         };
         command.SetAction((parseResult, _) => LipizzanerCommand.Execute((logger, cancellationToken) => TrainAsync(
             parseResult.GetValue(configOption),
             parseResult.GetValue(outputOption),
-            parseResult.GetValue(setOption) ?? [],
+            WithOnnxClassifier(parseResult.GetValue(setOption) ?? [], parseResult.GetValue(onnxClassifierOption)),
             parseResult.GetValue(resumeOption),
             parseResult.GetValue(dataOption),
             parseResult.GetValue(classifierOption),
@@ -58,6 +63,12 @@ public static class TrainCommand
             cancellationToken)));
         return command;
     }
+
+    /// <summary>Appends the overrides that <c>--classifier-onnx</c> stands for, so that they are validated like any <c>--set</c>.</summary>
+    private static string[] WithOnnxClassifier(string[] overrides, FileInfo? classifier) =>
+        classifier is null
+            ? overrides
+            : [.. overrides, "trainer.params.score.enabled=true", "trainer.params.score.type=inception_score", $"trainer.params.score.classifier_onnx={classifier.FullName}"];
 
     private static async Task<int> TrainAsync(
         FileInfo? configFile,
@@ -122,7 +133,8 @@ public static class TrainCommand
         TorchSetup.Configure(config.Runtime.TorchThreads);
         using var resources = await RunResources.LoadAsync(config, classifierDirectory?.FullName, pytorchClassifier?.FullName, logger, cancellationToken).ConfigureAwait(false);
         var runner = new EmbeddedRunner(config, resources, logger);
-        using var progress = TrainingProgress.Start(runner.Topology, config.Trainer.NIterations, logger);
+        string scoreLabel = ScoreKinds.Label(config.Trainer.Params.Score.Type);
+        using var progress = TrainingProgress.Start(runner.Topology, config.Trainer.NIterations, logger, scoreLabel);
         runner.GenerationCompleted += progress.Report;
         RunResult result;
         try
@@ -137,8 +149,7 @@ public static class TrainCommand
 
         if (result.Best is { } best)
         {
-            string fid = double.IsNaN(best.Fid) ? "n/a" : best.Fid.ToString("F3", CultureInfo.InvariantCulture);
-            Console.WriteLine($"Best cell {best.CellName}: mixture FID {fid}. Report: {folder.ReportPath}");
+            Console.WriteLine($"Best cell {best.CellName}: mixture {scoreLabel} {TrainingProgress.FormatScore(best.Score)}. Report: {folder.ReportPath}");
         }
 
         return LipizzanerCommand.Success;

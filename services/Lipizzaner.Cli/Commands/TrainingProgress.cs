@@ -21,10 +21,12 @@ public sealed class TrainingProgress : IDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _display;
     private readonly bool _interactive;
+    private readonly string _scoreLabel;
 
-    private TrainingProgress(GridTopology topology, int generations, ILogger logger, bool interactive)
+    private TrainingProgress(GridTopology topology, int generations, ILogger logger, bool interactive, string scoreLabel)
     {
         _interactive = interactive;
+        _scoreLabel = scoreLabel;
         _topology = topology;
         _generations = generations;
         _logger = logger;
@@ -34,8 +36,8 @@ public sealed class TrainingProgress : IDisposable
     /// Creates the progress view. On an interactive terminal the live display opens at the first
     /// report, so the log lines of data loading and resuming print before it.
     /// </summary>
-    public static TrainingProgress Start(GridTopology topology, int generations, ILogger logger) =>
-        new(topology, generations, logger, !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive);
+    public static TrainingProgress Start(GridTopology topology, int generations, ILogger logger, string scoreLabel = "FID") =>
+        new(topology, generations, logger, !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive, scoreLabel);
 
     private void OpenDisplay()
     {
@@ -62,7 +64,7 @@ public sealed class TrainingProgress : IDisposable
     public void Report(GenerationRecord record)
     {
         string cell = _topology.CellName(record.CellIndex);
-        string fid = double.IsNaN(record.Fid) ? "n/a" : record.Fid.ToString("F2", CultureInfo.InvariantCulture);
+        string score = FormatScore(record.Score);
         if (_interactive)
         {
             lock (_displayGate)
@@ -81,7 +83,7 @@ public sealed class TrainingProgress : IDisposable
             if (_tasks.TryGetValue(record.CellIndex, out var task))
             {
                 task.Value = record.Generation;
-                task.Description = $"cell {cell}  gen {record.Generation}/{_generations}  FID {fid}";
+                task.Description = $"cell {cell}  gen {record.Generation}/{_generations}  {_scoreLabel} {score}";
                 shown = true;
                 allFinished = _tasks.Values.All(each => each.Value >= _generations);
             }
@@ -100,10 +102,16 @@ public sealed class TrainingProgress : IDisposable
         }
 
         _logger.LogInformation(
-            "generation {Generation}/{Generations} cell {Cell}: FID {Fid}, loss_g {LossG:F4}, loss_d {LossD:F4}, lr_g {LrG:E3}, {Seconds:F1} s",
-            record.Generation, _generations, cell, fid, record.GeneratorLoss, record.DiscriminatorLoss,
+            "generation {Generation}/{Generations} cell {Cell}: {ScoreName} {Score}, loss_g {LossG:F4}, loss_d {LossD:F4}, lr_g {LrG:E3}, {Seconds:F1} s",
+            record.Generation, _generations, cell, _scoreLabel, score, record.GeneratorLoss, record.DiscriminatorLoss,
             record.GeneratorLearningRate, record.Seconds);
     }
+
+    /// <summary>Formats a score with 2 decimals from 1 up (FID, IS) and 4 significant digits below (KID), or n/a.</summary>
+    public static string FormatScore(double value) =>
+        double.IsNaN(value) ? "n/a"
+        : Math.Abs(value) >= 1 ? value.ToString("F2", CultureInfo.InvariantCulture)
+        : value.ToString("G4", CultureInfo.InvariantCulture);
 
     public void Stop()
     {

@@ -38,8 +38,8 @@ public sealed record RunRecord
     /// <summary>When the finish proportion was reached (the straggler clock's start).</summary>
     public DateTimeOffset? ProportionReachedAt { get; init; }
 
-    /// <summary>Final FID of each completed, scored cell.</summary>
-    public required IReadOnlyDictionary<int, double> Fids { get; init; }
+    /// <summary>Final score of each completed, scored cell.</summary>
+    public required IReadOnlyDictionary<int, double> Scores { get; init; }
 
     /// <summary>Where each completed cell's worker stored its final mixture.</summary>
     public required IReadOnlyDictionary<int, string> Mixtures { get; init; }

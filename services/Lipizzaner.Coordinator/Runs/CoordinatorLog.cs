@@ -24,8 +24,8 @@ internal static partial class CoordinatorLog
     public static partial void LeaseLost(ILogger logger, string runId, int cell, string workerId, long epoch, string operation);
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Run {RunId}: cell {Cell} completed by worker {WorkerId} after {Generation} generations, FID {Fid}")]
-    public static partial void CellCompleted(ILogger logger, string runId, int cell, string workerId, int generation, double fid);
+        Message = "Run {RunId}: cell {Cell} completed by worker {WorkerId} after {Generation} generations, score {Score}")]
+    public static partial void CellCompleted(ILogger logger, string runId, int cell, string workerId, int generation, double score);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} ended as {State}: {Reason}")]
     public static partial void RunEnded(ILogger logger, string runId, RunState state, string reason);

@@ -3,6 +3,7 @@ using Lipizzaner.Coordinator.Persistence;
 using Lipizzaner.Core.Configuration;
 using Lipizzaner.Core.Coordination;
 using Lipizzaner.Core.Grid;
+using Lipizzaner.Core.Scoring;
 using Lipizzaner.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
@@ -293,14 +294,14 @@ public sealed class RunCoordinator
             run.Leases!.ReportProgress(lease, report.Generation) ? View(run, lease) : null);
     }
 
-    /// <summary>Marks a cell completed with its final FID and mixture location, and applies the run policy at once.</summary>
+    /// <summary>Marks a cell completed with its final score and mixture location, and applies the run policy at once.</summary>
     public Reply<LeaseView> Complete(string runId, int cell, CompletionReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        if (report.Generation < 0 || report.Fid is { } given && (!double.IsFinite(given) || given < 0))
+        if (report.Generation < 0 || report.Score is { } given && !double.IsFinite(given))
         {
             return Reply.Fail<LeaseView>(Outcome.Invalid,
-                $"generation ({report.Generation}) must be zero or more and fid ({report.Fid}) a finite number of at least 0, or null when the run does not score.");
+                $"generation ({report.Generation}) must be zero or more and score ({report.Score}) a finite number, or null when the run does not score.");
         }
 
         if (report.Mixture is { Length: > _maxLocationLength })
@@ -316,9 +317,13 @@ public sealed class RunCoordinator
             }
 
             // A run without scoring completes its cells with no FID; they count as completed but not for the results.
-            if (report.Fid is { } fid)
+            if (report.Score is { } score)
             {
-                run.Fids[cell] = fid;
+                run.Scores[cell] = score;
+            }
+
+            if (report.Score is { } fid && run.Config.Trainer.Params.Score.Type == ScoreKind.Fid)
+            {
                 LipizzanerMetrics.CellFid.Record(fid,
                     new KeyValuePair<string, object?>("run", run.Id), new KeyValuePair<string, object?>("cell", cell));
             }
@@ -328,7 +333,7 @@ public sealed class RunCoordinator
                 run.Mixtures[cell] = report.Mixture;
             }
 
-            CoordinatorLog.CellCompleted(_logger, run.Id, cell, lease.WorkerId, report.Generation, report.Fid ?? double.NaN);
+            CoordinatorLog.CellCompleted(_logger, run.Id, cell, lease.WorkerId, report.Generation, report.Score ?? double.NaN);
 
             // Starts the straggler clock at the completion that reaches the finish proportion.
             ApplyPolicy(run);
@@ -355,7 +360,7 @@ public sealed class RunCoordinator
         }
     }
 
-    /// <summary>The completed cell with the lowest FID, once the run ended.</summary>
+    /// <summary>The completed cell with the best final score, once the run ended.</summary>
     public Reply<RunResults> Results(string runId)
     {
         lock (_gate)
@@ -371,14 +376,18 @@ public sealed class RunCoordinator
                 return Reply.Fail<RunResults>(Outcome.Conflict, $"Run {run.Id} is still {Name(run.State)}; results come once it ends.");
             }
 
-            if (run.Fids.Count == 0)
+            if (run.Scores.Count == 0)
             {
-                return Reply.Fail<RunResults>(Outcome.Conflict, $"Run {run.Id} is {Name(run.State)} and no cell reported a FID: {run.Reason}");
+                return Reply.Fail<RunResults>(Outcome.Conflict, $"Run {run.Id} is {Name(run.State)} and no cell reported a score: {run.Reason}");
             }
 
-            var best = run.Fids.MinBy(pair => (pair.Value, pair.Key));
+            // The best score by its direction (lower FID and KID, higher Inception Score); ties go to the lower cell index.
+            var kind = run.Config.Trainer.Params.Score.Type;
+            var ordered = run.Scores.OrderBy(pair => ScoreKinds.HigherIsBetter(kind) ? -pair.Value : pair.Value).ThenBy(pair => pair.Key);
+            var best = ordered.First();
             var (x, y) = run.Topology!.Coordinates(best.Key);
-            return Reply.Success(new RunResults(run.Id, run.State, best.Key, x, y, best.Value, run.Mixtures.GetValueOrDefault(best.Key)));
+            return Reply.Success(new RunResults(
+                run.Id, run.State, best.Key, x, y, best.Value, ScoreKinds.ConfigName(kind), run.Mixtures.GetValueOrDefault(best.Key)));
         }
     }
 
@@ -532,7 +541,7 @@ public sealed class RunCoordinator
 
     private static RunView ViewOf(Run run)
     {
-        var fids = run.Fids;
+        var scores = run.Scores;
         var cells = run.Leases is null
             ? []
             : run.Leases.Snapshot().Select(status =>
@@ -540,7 +549,7 @@ public sealed class RunCoordinator
                 var (x, y) = run.Topology!.Coordinates(status.CellIndex);
                 return new CellView(status.CellIndex, x, y, status.State,
                     status.State == CellLeaseState.Free ? null : status.WorkerId, status.Generation,
-                    fids.TryGetValue(status.CellIndex, out double fid) ? fid : null);
+                    scores.TryGetValue(status.CellIndex, out double score) ? score : null);
             }).ToList();
         return new RunView(run.Id, run.State, run.Reason, run.Config.Trainer.NIterations,
             run.Workers.Values.Sum(), run.RegistrationDeadline, GridOf(run), cells);
@@ -577,7 +586,7 @@ public sealed class RunCoordinator
 
         public RunPolicy? Policy { get; set; }
 
-        public Dictionary<int, double> Fids { get; } = [];
+        public Dictionary<int, double> Scores { get; } = [];
 
         public Dictionary<int, string> Mixtures { get; } = [];
 
@@ -593,7 +602,7 @@ public sealed class RunCoordinator
             Grid = GridOf(this),
             Cells = Leases?.Export(),
             ProportionReachedAt = Policy?.ProportionReachedAt,
-            Fids = new Dictionary<int, double>(Fids),
+            Scores = new Dictionary<int, double>(Scores),
             Mixtures = new Dictionary<int, string>(Mixtures),
             Active = active,
         };
@@ -612,9 +621,9 @@ public sealed class RunCoordinator
                 run.Workers[worker] = capacity;
             }
 
-            foreach (var (cell, fid) in record.Fids)
+            foreach (var (cell, score) in record.Scores)
             {
-                run.Fids[cell] = fid;
+                run.Scores[cell] = score;
             }
 
             foreach (var (cell, mixture) in record.Mixtures)

@@ -38,16 +38,17 @@ public sealed record LeaseCall(string? WorkerId, long Epoch);
 public sealed record ProgressReport(string? WorkerId, long Epoch, int Generation);
 
 /// <summary>
-/// A cell's completion; <see cref="Fid"/> is null when the run's configuration disables scoring, and
+/// A cell's completion; <see cref="Score"/> is the final score of the cell's mixture in the run's
+/// <c>trainer.params.score.type</c>, null when the run's configuration disables scoring, and
 /// <see cref="Mixture"/> says where the worker stored the cell's final mixture (an <c>s3://</c> URI or a folder).
 /// </summary>
-public sealed record CompletionReport(string? WorkerId, long Epoch, int Generation, double? Fid, string? Mixture = null);
+public sealed record CompletionReport(string? WorkerId, long Epoch, int Generation, double? Score, string? Mixture = null);
 
 public sealed record LeaseView(int Cell, int X, int Y, string WorkerId, long Epoch, DateTimeOffset ExpiresAt);
 
 public sealed record GridView(int Width, int Height);
 
-public sealed record CellView(int Cell, int X, int Y, CellLeaseState State, string? WorkerId, int Generation, double? Fid);
+public sealed record CellView(int Cell, int X, int Y, CellLeaseState State, string? WorkerId, int Generation, double? Score);
 
 public sealed record RunView(
     string RunId,
@@ -59,8 +60,11 @@ public sealed record RunView(
     GridView? Grid,
     IReadOnlyList<CellView> Cells);
 
-/// <summary>The best cell of an ended run; <see cref="Mixture"/> is where its final mixture is stored, when its worker said.</summary>
-public sealed record RunResults(string RunId, RunState State, int BestCell, int X, int Y, double Fid, string? Mixture);
+/// <summary>
+/// The best cell of an ended run by its final score (<see cref="ScoreType"/> as in
+/// <c>trainer.params.score.type</c>); <see cref="Mixture"/> is where its final mixture is stored, when its worker reported it.
+/// </summary>
+public sealed record RunResults(string RunId, RunState State, int BestCell, int X, int Y, double Score, string ScoreType, string? Mixture);
 
 /// <summary>How an operation ended, mapped to an HTTP status by the endpoints.</summary>
 public enum Outcome

@@ -1,4 +1,5 @@
 using Lipizzaner.Core.Networks;
+using Lipizzaner.Core.Scoring;
 
 namespace Lipizzaner.Core.Configuration;
 
@@ -54,6 +55,7 @@ internal static class ConfigChecks
 
         CheckImageFolder(config, invalidPaths, locate, errors);
         CheckDistribution(config.Distribution, invalidPaths, locate, errors);
+        CheckScore(config, invalidPaths, locate, errors);
     }
 
     /// <summary>Checks the pairs of <c>distribution</c> keys that must agree when both are set.</summary>
@@ -79,6 +81,46 @@ internal static class ConfigChecks
         }
     }
 
+    /// <summary>Checks the sample counts and files that the configured score type needs.</summary>
+    private static void CheckScore(
+        LipizzanerConfig config, IReadOnlySet<string> invalidPaths, Func<string, string> locate, List<string> errors)
+    {
+        var score = config.Trainer.Params.Score;
+        if (!score.Enabled || invalidPaths.Contains("trainer.params.score.type"))
+        {
+            return;
+        }
+
+        if (score.Type == ScoreKind.InceptionScore && string.IsNullOrWhiteSpace(score.ClassifierOnnx))
+        {
+            errors.Add("trainer.params.score.classifier_onnx: an empty value is invalid with trainer.params.score.type "
+                + "inception_score; expected an ONNX image classifier with class logits" + locate("trainer.params.score.classifier_onnx"));
+        }
+
+        if (score.Type != ScoreKind.ResNetFid)
+        {
+            return;
+        }
+
+        // The covariance of N samples has rank at most N - 1, so FID on 512 features needs N > 512.
+        var counts = new List<(string Path, int Value)>
+        {
+            ("trainer.params.score.score_sample_size", score.ScoreSampleSize),
+            ("trainer.params.score.final_sample_size", score.FinalSampleSize),
+        };
+        if (config.Trainer.Params.OptimizeMixture.EsGenerations > 0)
+        {
+            counts.Add(("trainer.params.optimize_mixture.sample_size", config.Trainer.Params.OptimizeMixture.SampleSize));
+        }
+
+        foreach (var (path, value) in counts.Where(count => !invalidPaths.Contains(count.Path) && count.Value <= ResNet18Features.FeatureCount))
+        {
+            errors.Add($"{path}: {value} is invalid with trainer.params.score.type fid_resnet; expected more than "
+                + $"{ResNet18Features.FeatureCount} samples (the feature count), or trainer.params.score.type: kid, which "
+                + "is defined for small sets" + locate(path));
+        }
+    }
+
     /// <summary>Checks the keys that <c>dataloader.dataset_name: image_folder</c> reads.</summary>
     private static void CheckImageFolder(
         LipizzanerConfig config, IReadOnlySet<string> invalidPaths, Func<string, string> locate, List<string> errors)
@@ -95,11 +137,15 @@ internal static class ConfigChecks
                 + "dataloader.dataset_name image_folder requires" + locate("dataloader.path"));
         }
 
-        if (!invalidPaths.Contains("trainer.params.score.enabled") && config.Trainer.Params.Score.Enabled)
+        if (!invalidPaths.Contains("trainer.params.score.enabled")
+            && !invalidPaths.Contains("trainer.params.score.type")
+            && config.Trainer.Params.Score.Enabled
+            && config.Trainer.Params.Score.Type == ScoreKind.Fid)
         {
-            errors.Add("trainer.params.score.enabled: true is invalid with dataloader.dataset_name image_folder; "
-                + "FID here uses a classifier trained on MNIST digits and does not apply to other images, so set "
-                + "trainer.params.score.enabled: false" + locate("trainer.params.score.enabled"));
+            errors.Add("trainer.params.score.type: fid is invalid with dataloader.dataset_name image_folder; "
+                + "fid uses a classifier trained on MNIST digits and does not apply to other images, so set "
+                + "trainer.params.score.type: kid (or fid_resnet, inception_score), or trainer.params.score.enabled: false"
+                + locate("trainer.params.score.type"));
         }
 
         if (!invalidPaths.Contains("dataloader.image_size") && !invalidPaths.Contains("network.name"))

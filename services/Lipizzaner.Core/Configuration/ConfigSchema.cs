@@ -1,3 +1,5 @@
+using Lipizzaner.Core.Scoring;
+
 namespace Lipizzaner.Core.Configuration;
 
 /// <summary>
@@ -57,8 +59,23 @@ internal static class ConfigSchema
 
         Key("trainer.params.score.enabled", new BoolRule(),
             c => c.Trainer.Params.Score.Enabled, (c, v) => c.Trainer.Params.Score.Enabled = v),
-        Key("trainer.params.score.type", Only("fid"),
+        Key("trainer.params.score.type",
+            new ChoiceRule<ScoreKind>(
+            [
+                ("fid", ScoreKind.Fid),
+                ("kid", ScoreKind.Kid),
+                ("fid_resnet", ScoreKind.ResNetFid),
+                ("inception_score", ScoreKind.InceptionScore),
+            ]),
             c => c.Trainer.Params.Score.Type, (c, v) => c.Trainer.Params.Score.Type = v),
+        Key("trainer.params.score.kid_subsets", new IntRule(1),
+            c => c.Trainer.Params.Score.KidSubsets, (c, v) => c.Trainer.Params.Score.KidSubsets = v),
+        // The unbiased MMD estimate divides by m - 1, so a subset needs at least 2 samples.
+        Key("trainer.params.score.kid_subset_size", new IntRule(2),
+            c => c.Trainer.Params.Score.KidSubsetSize, (c, v) => c.Trainer.Params.Score.KidSubsetSize = v),
+        Key("trainer.params.score.classifier_onnx",
+            new TextRule("an ONNX image classifier with class logits (required for inception_score)"),
+            c => c.Trainer.Params.Score.ClassifierOnnx, (c, v) => c.Trainer.Params.Score.ClassifierOnnx = v),
         // FID fits a Gaussian to the classifier's 10 logits, so fewer than 10 samples give a singular covariance.
         Key("trainer.params.score.score_sample_size", new IntRule(10),
             c => c.Trainer.Params.Score.ScoreSampleSize, (c, v) => c.Trainer.Params.Score.ScoreSampleSize = v),

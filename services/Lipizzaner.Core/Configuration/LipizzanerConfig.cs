@@ -1,3 +1,5 @@
+using Lipizzaner.Core.Scoring;
+
 namespace Lipizzaner.Core.Configuration;
 
 /// <summary>
@@ -96,8 +98,20 @@ public sealed class ScoreSettings
     /// <summary>Score the mixture and run the mixture-weight (1+1)-ES every generation.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Score kind; only <c>fid</c> (on MNIST classifier logits) is implemented.</summary>
-    public string Type { get; set; } = "fid";
+    /// <summary>
+    /// Score kind: <c>fid</c> (MNIST classifier logits, MNIST only), <c>kid</c> or <c>fid_resnet</c> (ResNet18
+    /// ImageNet features), or <c>inception_score</c> (<see cref="ClassifierOnnx"/>).
+    /// </summary>
+    public ScoreKind Type { get; set; } = ScoreKind.Fid;
+
+    /// <summary>Random subsets per KID estimate.</summary>
+    public int KidSubsets { get; set; } = Kid.DefaultSubsets;
+
+    /// <summary>Samples per KID subset, capped at the smaller of the real and generated sets.</summary>
+    public int KidSubsetSize { get; set; } = Kid.DefaultSubsetSize;
+
+    /// <summary>ONNX image classifier with class logits for <c>inception_score</c>.</summary>
+    public string ClassifierOnnx { get; set; } = "";
 
     /// <summary>Generated and real samples per score evaluation during training.</summary>
     public int ScoreSampleSize { get; set; } = 1000;

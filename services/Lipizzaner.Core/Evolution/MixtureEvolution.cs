@@ -4,8 +4,9 @@ namespace Lipizzaner.Core.Evolution;
 
 /// <summary>
 /// The (1+1)-ES on mixture weights. A candidate adds N(0, σ²) noise to every weight, clips at 0 and
-/// renormalises. It replaces the parent only when its score is strictly lower, because scores are
-/// losses such as FID. The caller scores parent and candidate on the same latent noise.
+/// renormalises. It replaces the parent only when its score is strictly better: lower for losses such
+/// as FID and KID, higher for the Inception Score. The caller scores parent and candidate on the same
+/// latent noise.
 /// </summary>
 public static class MixtureEvolution
 {
@@ -38,12 +39,18 @@ public static class MixtureEvolution
         return candidate;
     }
 
+    /// <summary>Runs one ES step for a score where lower is better, such as FID.</summary>
+    public static MixtureStep Step(
+        IReadOnlyList<double> weights, double sigma, CellRandom random, Func<IReadOnlyList<double>, double> score) =>
+        Step(weights, sigma, random, higherIsBetter: false, score);
+
     /// <summary>
     /// Runs one ES step: scores the parent and a mutated candidate with <paramref name="score"/> and
-    /// keeps the candidate only when its score is strictly lower.
+    /// keeps the candidate only when its score is strictly lower, or strictly higher when
+    /// <paramref name="higherIsBetter"/>.
     /// </summary>
     public static MixtureStep Step(
-        IReadOnlyList<double> weights, double sigma, CellRandom random, Func<IReadOnlyList<double>, double> score)
+        IReadOnlyList<double> weights, double sigma, CellRandom random, bool higherIsBetter, Func<IReadOnlyList<double>, double> score)
     {
         double parentScore = score(weights);
         if (weights.Count == 1)
@@ -53,7 +60,8 @@ public static class MixtureEvolution
 
         var candidate = Mutate(weights, sigma, random);
         double candidateScore = score(candidate);
-        return candidateScore < parentScore
+        bool better = higherIsBetter ? candidateScore > parentScore : candidateScore < parentScore;
+        return better
             ? new MixtureStep(candidate, candidateScore, Accepted: true)
             : new MixtureStep(weights.ToArray(), parentScore, Accepted: false);
     }

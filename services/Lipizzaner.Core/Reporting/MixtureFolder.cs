@@ -4,6 +4,7 @@ using Lipizzaner.Core.Checkpoints;
 using Lipizzaner.Core.Configuration;
 using Lipizzaner.Core.IO;
 using Lipizzaner.Core.Networks;
+using Lipizzaner.Core.Scoring;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -31,7 +32,9 @@ public sealed record MixtureManifest(
     [property: JsonPropertyName("fid")] double? Fid,
     [property: JsonPropertyName("tvd")] double? Tvd,
     [property: JsonPropertyName("score_samples")] int ScoreSamples,
-    [property: JsonPropertyName("generators")] IReadOnlyList<MixtureMember> Generators);
+    [property: JsonPropertyName("generators")] IReadOnlyList<MixtureMember> Generators,
+    [property: JsonPropertyName("score_type")] string? ScoreType = null,
+    [property: JsonPropertyName("score")] double? Score = null);
 
 /// <summary>Writes and reads a generator mixture folder.</summary>
 public static class MixtureFolder
@@ -54,9 +57,10 @@ public static class MixtureFolder
         NetworkKind kind,
         string bestCell,
         IReadOnlyList<(string Cell, Sequential Generator, double Weight)> members,
-        double? fid,
+        double? score,
         double? tvd,
-        int scoreSamples)
+        int scoreSamples,
+        ScoreKind scoreKind = ScoreKind.Fid)
     {
         var spec = NetworkFactory.Spec(kind);
         string target = Path.GetFullPath(directory);
@@ -70,8 +74,11 @@ public static class MixtureFolder
             entries.Add(new MixtureMember(cell, file, weight, AtomicFile.Sha256Hex(bytes)));
         }
 
+        // The fid field keeps its meaning for readers of format version 1; other scores go to score.
+        double? fid = scoreKind == ScoreKind.Fid ? score : null;
         var manifest = new MixtureManifest(
-            CurrentFormatVersion, spec.Name, spec.LatentSize, spec.ImageSide, bestCell, fid, tvd, scoreSamples, entries);
+            CurrentFormatVersion, spec.Name, spec.LatentSize, spec.ImageSide, bestCell, fid, tvd, scoreSamples, entries,
+            score is null ? null : ScoreKinds.ConfigName(scoreKind), score);
         AtomicFile.WriteAllText(Path.Combine(staging, ManifestFileName), JsonSerializer.Serialize(manifest, JsonOptions));
 
         string? previous = null;

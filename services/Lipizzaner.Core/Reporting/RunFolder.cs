@@ -16,7 +16,7 @@ namespace Lipizzaner.Core.Reporting;
 public sealed class RunFolder
 {
     public const string ScoresHeader =
-        "generation,cell,fid,tvd,loss_g,loss_d,lr_g,lr_d,mixture_weights,mixture_accepted,replaced_g,replaced_d,neighbour_generations,seconds";
+        "generation,cell,score,tvd,loss_g,loss_d,lr_g,lr_d,mixture_weights,mixture_accepted,replaced_g,replaced_d,neighbour_generations,seconds";
 
     private readonly Lock _gate = new();
     private readonly List<GenerationRecord> _records = [];
@@ -112,25 +112,26 @@ public sealed class RunFolder
         }
     }
 
-    public void WriteScorePlot()
+    /// <summary>Draws <c>scores.png</c>: the score over generations, one line per cell, with <paramref name="label"/> on the value axis.</summary>
+    public void WriteScorePlot(string label = "FID")
     {
         var series = Records
-            .Where(record => !double.IsNaN(record.Fid))
+            .Where(record => !double.IsNaN(record.Score))
             .GroupBy(record => _topology.CellName(record.CellIndex))
             .ToDictionary(
                 group => $"cell {group.Key}",
                 group => (IReadOnlyList<(int Generation, double Value)>)group
                     .OrderBy(record => record.Generation)
-                    .Select(record => (record.Generation, record.Fid))
+                    .Select(record => (record.Generation, record.Score))
                     .ToList());
-        ScorePlot.WritePng(ScorePlotPath, series, "FID");
+        ScorePlot.WritePng(ScorePlotPath, series, label);
     }
 
     private string FormatRow(GenerationRecord record) => string.Join(
         ',',
         record.Generation.ToString(CultureInfo.InvariantCulture),
         _topology.CellName(record.CellIndex),
-        Number(record.Fid),
+        Number(record.Score),
         Number(record.Tvd),
         Number(record.GeneratorLoss),
         Number(record.DiscriminatorLoss),

@@ -32,22 +32,28 @@ public static class RunReport
         text.AppendLine("- Effective configuration: [config.yml](config.yml)");
         text.AppendLine();
 
+        string label = ScoreKinds.Label(parameters.Score.Type);
         text.AppendLine("## Final scores");
         text.AppendLine();
-        text.AppendLine(invariant, $"Each cell's mixture, scored on {parameters.Score.FinalSampleSize} samples against as many training images.");
+        text.AppendLine(parameters.Score.Type switch
+        {
+            ScoreKind.InceptionScore => string.Create(invariant, $"Each cell's mixture, scored on {parameters.Score.FinalSampleSize} samples (higher is better)."),
+            ScoreKind.Fid => string.Create(invariant, $"Each cell's mixture, scored on {parameters.Score.FinalSampleSize} samples against as many training images."),
+            _ => string.Create(invariant, $"Each cell's mixture, scored on {parameters.Score.FinalSampleSize} samples against at most as many real images, as read before oversampling."),
+        });
         text.AppendLine();
-        text.AppendLine("| cell | FID | TVD | mixture weights (member cell: weight) |");
+        text.AppendLine(invariant, $"| cell | {label} | TVD | mixture weights (member cell: weight) |");
         text.AppendLine("|---|---|---|---|");
         foreach (var cell in result.Cells)
         {
             string marker = result.Best?.CellIndex == cell.CellIndex ? " (best)" : "";
-            text.AppendLine(invariant, $"| {cell.CellName}{marker} | {Format(cell.Fid)} | {Format(cell.Tvd)} | {string.Join(", ", cell.Members.Zip(cell.Weights, (member, weight) => $"{member}: {weight.ToString("F3", invariant)}"))} |");
+            text.AppendLine(invariant, $"| {cell.CellName}{marker} | {Format(cell.Score)} | {Format(cell.Tvd)} | {string.Join(", ", cell.Members.Zip(cell.Weights, (member, weight) => $"{member}: {weight.ToString("F3", invariant)}"))} |");
         }
 
         text.AppendLine();
         if (result.Best is { } best)
         {
-            text.AppendLine(invariant, $"Best mixture: cell {best.CellName}, FID {Format(best.Fid)}. Its generators and weights are in [mixture/](mixture/{MixtureFolder.ManifestFileName}); `./lipizzaner sample --mixture {Path.Combine(folder.Root, "mixture")} --count N --out DIR` draws images from it.");
+            text.AppendLine(invariant, $"Best mixture: cell {best.CellName}, {label} {Format(best.Score)}. Its generators and weights are in [mixture/](mixture/{MixtureFolder.ManifestFileName}); `./lipizzaner sample --mixture {Path.Combine(folder.Root, "mixture")} --count N --out DIR` draws images from it.");
             text.AppendLine();
         }
 
@@ -56,9 +62,9 @@ public static class RunReport
         text.AppendLine("- Scores per cell and generation: [scores.csv](scores.csv)");
         if (File.Exists(folder.ScorePlotPath))
         {
-            text.AppendLine("- FID over generations: [scores.png](scores.png)");
+            text.AppendLine(invariant, $"- {label} over generations: [scores.png](scores.png)");
             text.AppendLine();
-            text.AppendLine("![FID over generations](scores.png)");
+            text.AppendLine(invariant, $"![{label} over generations](scores.png)");
         }
 
         text.AppendLine();
@@ -116,5 +122,7 @@ public static class RunReport
     };
 
     private static string Format(double value) =>
-        double.IsNaN(value) ? "n/a" : value.ToString("F3", CultureInfo.InvariantCulture);
+        double.IsNaN(value) ? "n/a"
+        : Math.Abs(value) >= 1 ? value.ToString("F3", CultureInfo.InvariantCulture)
+        : value.ToString("G4", CultureInfo.InvariantCulture);
 }

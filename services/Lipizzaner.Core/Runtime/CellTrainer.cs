@@ -14,7 +14,7 @@ namespace Lipizzaner.Core.Runtime;
 public sealed record GenerationRecord(
     int Generation,
     int CellIndex,
-    double Fid,
+    double Score,
     double Tvd,
     double GeneratorLoss,
     double DiscriminatorLoss,
@@ -47,7 +47,7 @@ public sealed class CellTrainer : IDisposable
 
     private readonly LipizzanerConfig _config;
     private readonly TrainingData _data;
-    private readonly FidScorer? _scorer;
+    private readonly IImageScorer? _scorer;
     private readonly Device _device;
     private readonly LearningRateMutation _mutation;
     private readonly int[] _mixtureMembers;
@@ -59,7 +59,7 @@ public sealed class CellTrainer : IDisposable
         LipizzanerConfig config,
         GridTopology topology,
         TrainingData data,
-        FidScorer? scorer,
+        IImageScorer? scorer,
         Device device,
         TimeProvider? time = null)
     {
@@ -177,7 +177,7 @@ public sealed class CellTrainer : IDisposable
 
     /// <summary>Scores the cell's mixture with <paramref name="scorer"/> on <paramref name="sampleCount"/> samples, with noise fixed by the run seed.</summary>
     public ScoreResult ScoreMixture(
-        IReadOnlyList<Sequential?> memberGenerators, IReadOnlyList<double> weights, int sampleCount, FidScorer scorer)
+        IReadOnlyList<Sequential?> memberGenerators, IReadOnlyList<double> weights, int sampleCount, IImageScorer scorer)
     {
         var random = new CellRandom(CellRandom.DeriveSeed(_config.General.Seed, CellIndex, FinalScorePurpose));
         using var torchRandom = new torch.Generator(CellRandom.DeriveSeed(_config.General.Seed, CellIndex, FinalScorePurpose));
@@ -357,6 +357,7 @@ public sealed class CellTrainer : IDisposable
             parentWeights,
             _config.Trainer.Params.MixtureSigma,
             state.Random,
+            ScoreKinds.HigherIsBetter(_scorer.Kind),
             weights =>
             {
                 var result = ScoreWithLatent(members, weights, latent, state.Random, _scorer);
@@ -369,7 +370,7 @@ public sealed class CellTrainer : IDisposable
                     candidateResult = result;
                 }
 
-                return result.Fid;
+                return result.Value;
             });
         double tvd = (step.Accepted ? candidateResult : parentResult)!.Tvd;
         state.MixtureWeights = step.Weights;
@@ -386,7 +387,7 @@ public sealed class CellTrainer : IDisposable
             .ToList();
 
     private ScoreResult ScoreWithLatent(
-        IReadOnlyList<Sequential?> members, IReadOnlyList<double> weights, Tensor latent, CellRandom random, FidScorer scorer)
+        IReadOnlyList<Sequential?> members, IReadOnlyList<double> weights, Tensor latent, CellRandom random, IImageScorer scorer)
     {
         var present = new List<Sequential>();
         var presentWeights = new List<double>();

@@ -17,7 +17,7 @@ namespace Lipizzaner.Core.Runtime;
 
 /// <summary>Final score of one cell's mixture, with its weights and the cells whose generators they weight.</summary>
 public sealed record CellResult(
-    int CellIndex, string CellName, double Fid, double Tvd, IReadOnlyList<double> Weights, IReadOnlyList<string> Members);
+    int CellIndex, string CellName, double Score, double Tvd, IReadOnlyList<double> Weights, IReadOnlyList<string> Members);
 
 /// <summary>Outcome of a run: per-cell final scores and the best cell, whose mixture was saved.</summary>
 public sealed record RunResult(IReadOnlyList<CellResult> Cells, CellResult? Best, int Generations, MixtureManifest? Mixture);
@@ -71,17 +71,16 @@ public sealed class EmbeddedRunner
         var exchange = new InMemoryCenterExchange();
 
         using var training = _resources.CreateTrainingData(NetworkFactory.Spec(_config.Network.Name).ImageSide, _device);
-        var scoreStatistics = RealStatistics(_config.Trainer.Params.Score.ScoreSampleSize);
+        using var runScorers = RunScorers.Create(_config, _resources, _logger);
         var cells = new List<CellTrainer>();
-        var scorers = new List<FidScorer>();
+        var scorers = new List<IImageScorer>();
         try
         {
             for (int index = 0; index < _topology.CellCount; index++)
             {
-                FidScorer? scorer = null;
-                if (scoreStatistics is not null)
+                var scorer = runScorers?.CreateScorer(_config.Trainer.Params.Score.ScoreSampleSize);
+                if (scorer is not null)
                 {
-                    scorer = new FidScorer(_resources.Classifier!, scoreStatistics);
                     scorers.Add(scorer);
                 }
 
@@ -108,12 +107,12 @@ public sealed class EmbeddedRunner
                 await RunAsynchronousAsync(cells, exchange, store, folder, parallelism, cancellationToken).ConfigureAwait(false);
             }
 
-            if (folder.Records.Any(record => !double.IsNaN(record.Fid)))
+            if (folder.Records.Any(record => !double.IsNaN(record.Score)))
             {
-                folder.WriteScorePlot();
+                folder.WriteScorePlot(ScoreKinds.Label(_config.Trainer.Params.Score.Type));
             }
 
-            var result = await FinishAsync(cells, exchange, folder, cancellationToken).ConfigureAwait(false);
+            var result = await FinishAsync(cells, exchange, folder, runScorers, cancellationToken).ConfigureAwait(false);
             RunReport.Write(folder, _config, _topology, result, _resources.ClassifierInfo);
             return result;
         }
@@ -336,10 +335,10 @@ public sealed class EmbeddedRunner
     }
 
     private async Task<RunResult> FinishAsync(
-        List<CellTrainer> cells, ICenterExchange exchange, RunFolder folder, CancellationToken cancellationToken)
+        List<CellTrainer> cells, ICenterExchange exchange, RunFolder folder, RunScorers? runScorers, CancellationToken cancellationToken)
     {
         var centers = new Dictionary<int, Individual>();
-        FidScorer? finalScorer = null;
+        IImageScorer? finalScorer = null;
         try
         {
             foreach (var cell in cells)
@@ -354,24 +353,26 @@ public sealed class EmbeddedRunner
             var generatorsByCell = centers.ToDictionary(pair => pair.Key, pair => pair.Value.Network);
             var results = new List<CellResult>();
             int finalSamples = _config.Trainer.Params.Score.FinalSampleSize;
-            bool scoring = _config.Trainer.Params.Score.Enabled;
-            var finalStatistics = RealStatistics(finalSamples);
-            finalScorer = finalStatistics is null ? null : new FidScorer(_resources.Classifier!, finalStatistics);
+            finalScorer = runScorers?.CreateScorer(finalSamples);
+            bool scoring = finalScorer is not null;
+            var kind = _config.Trainer.Params.Score.Type;
+            string label = ScoreKinds.Label(kind);
             foreach (var cell in cells)
             {
                 var members = cell.MemberGenerators(generatorsByCell);
                 var score = finalScorer is null ? null : cell.ScoreMixture(members, cell.State.MixtureWeights, finalSamples, finalScorer);
                 results.Add(new CellResult(
-                    cell.CellIndex, _topology.CellName(cell.CellIndex), score?.Fid ?? double.NaN, score?.Tvd ?? double.NaN,
+                    cell.CellIndex, _topology.CellName(cell.CellIndex), score?.Value ?? double.NaN, score?.Tvd ?? double.NaN,
                     cell.State.MixtureWeights, cell.MixtureMembers.Select(_topology.CellName).ToArray()));
                 if (score is not null)
                 {
-                    _logger.LogInformation("Cell {Cell}: final mixture FID {Fid:F3}, TVD {Tvd:F4} on {Samples} samples",
-                        _topology.CellName(cell.CellIndex), score.Fid, score.Tvd, finalSamples);
+                    LogFinalScore(cell.CellIndex, label, score, finalSamples);
                 }
             }
 
-            var best = scoring ? results.MinBy(result => result.Fid)! : results[0];
+            var best = !scoring ? results[0]
+                : ScoreKinds.HigherIsBetter(kind) ? results.MaxBy(result => result.Score)!
+                : results.MinBy(result => result.Score)!;
             var bestCell = cells[best.CellIndex];
             if (scoring && _config.Trainer.Params.OptimizeMixture.EsGenerations > 0 && bestCell.MixtureMembers.Count > 1)
             {
@@ -383,7 +384,7 @@ public sealed class EmbeddedRunner
                 .ToList();
             var manifest = MixtureFolder.Write(
                 folder.MixtureDirectory, _config.Network.Name, best.CellName, mixtureMembers,
-                scoring ? best.Fid : null, scoring ? best.Tvd : null, scoring ? finalSamples : 0);
+                scoring ? best.Score : null, scoring && !double.IsNaN(best.Tvd) ? best.Tvd : null, scoring ? finalSamples : 0, kind);
             _logger.LogInformation("Best cell {Cell}; its mixture of {Count} generators is in {Directory}",
                 best.CellName, mixtureMembers.Count, folder.MixtureDirectory);
             return new RunResult(results, best, _config.Trainer.NIterations, manifest);
@@ -399,44 +400,47 @@ public sealed class EmbeddedRunner
         }
     }
 
+    private void LogFinalScore(int cellIndex, string label, ScoreResult score, int samples)
+    {
+        string cell = _topology.CellName(cellIndex);
+        if (!double.IsNaN(score.Tvd))
+        {
+            _logger.LogInformation("Cell {Cell}: final mixture {ScoreName} {Score:F3}, TVD {Tvd:F4} on {Samples} samples",
+                cell, label, score.Value, score.Tvd, samples);
+        }
+        else
+        {
+            _logger.LogInformation("Cell {Cell}: final mixture {ScoreName} {Score:G5} ± {Spread:G3} on {Samples} samples",
+                cell, label, score.Value, score.Spread, samples);
+        }
+    }
+
     /// <summary>
     /// End-of-run (1+1)-ES on the best cell's mixture weights: fixed latent noise, the parent's score
     /// kept, candidates accepted on strict improvement.
     /// </summary>
-    private CellResult OptimizeMixture(CellTrainer cell, IReadOnlyList<Sequential?> members, CellResult start, FidScorer scorer)
+    private CellResult OptimizeMixture(CellTrainer cell, IReadOnlyList<Sequential?> members, CellResult start, IImageScorer scorer)
     {
         var settings = _config.Trainer.Params.OptimizeMixture;
         double sigma = settings.MixtureSigma ?? _config.Trainer.Params.MixtureSigma;
         var random = new CellRandom(CellRandom.DeriveSeed(_config.General.Seed, cell.CellIndex, EndOfRunEsPurpose));
         var weights = start.Weights.ToArray();
         var current = cell.ScoreMixture(members, weights, settings.SampleSize, scorer);
-        double initial = current.Fid;
+        double initial = current.Value;
         for (int generation = 0; generation < settings.EsGenerations; generation++)
         {
             var candidate = MixtureEvolution.Mutate(weights, sigma, random);
             var score = cell.ScoreMixture(members, candidate, settings.SampleSize, scorer);
-            if (score.Fid < current.Fid)
+            if (ScoreKinds.IsBetter(scorer.Kind, score.Value, current.Value))
             {
                 weights = candidate;
                 current = score;
             }
         }
 
-        _logger.LogInformation("End-of-run mixture ES on cell {Cell}: FID {Before:F3} -> {After:F3} over {Generations} generations ({Samples} samples)",
-            start.CellName, initial, current.Fid, settings.EsGenerations, settings.SampleSize);
+        _logger.LogInformation("End-of-run mixture ES on cell {Cell}: {ScoreName} {Before:G5} -> {After:G5} over {Generations} generations ({Samples} samples)",
+            start.CellName, ScoreKinds.Label(scorer.Kind), initial, current.Value, settings.EsGenerations, settings.SampleSize);
         var final = cell.ScoreMixture(members, weights, _config.Trainer.Params.Score.FinalSampleSize, scorer);
-        return start with { Fid = final.Fid, Tvd = final.Tvd, Weights = weights };
-    }
-
-    private FeatureStatistics? RealStatistics(int sampleCount)
-    {
-        if (!_config.Trainer.Params.Score.Enabled || _resources.Classifier is null)
-        {
-            return null;
-        }
-
-        int count = Math.Min(sampleCount, _resources.Train.Count);
-        using var scope = torch.NewDisposeScope();
-        return FidScorer.Statistics(_resources.Classifier, _resources.Train.Images.narrow(0, 0, count));
+        return start with { Score = final.Value, Tvd = final.Tvd, Weights = weights };
     }
 }

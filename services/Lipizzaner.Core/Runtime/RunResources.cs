@@ -9,15 +9,17 @@ using TorchSharp;
 namespace Lipizzaner.Core.Runtime;
 
 /// <summary>
-/// What a run reads before training: the MNIST training set and, when scoring is on, the FID
-/// classifier (the cached one, trained on first use); or, for <c>dataloader.dataset_name: image_folder</c>,
-/// the preprocessed and oversampled images of a folder.
+/// What a run reads before training: the MNIST training set or, for <c>dataloader.dataset_name: image_folder</c>,
+/// the preprocessed and oversampled images of a folder; and, when scoring is on, the model that the score
+/// type needs: the MNIST FID classifier (the cached one, trained on first use), the ResNet18 feature
+/// model, or an ONNX classifier for the Inception Score.
 /// </summary>
 public sealed class RunResources : IDisposable
 {
     private readonly bool _ownsResources;
     private readonly MnistDataset? _train;
     private readonly torch.Tensor? _folderImages;
+    private readonly torch.Tensor? _folderOriginals;
 
     private RunResources(MnistDataset train, MnistClassifier? classifier, ClassifierInfo? classifierInfo, bool ownsResources = true)
     {
@@ -27,17 +29,18 @@ public sealed class RunResources : IDisposable
         _ownsResources = ownsResources;
     }
 
-    private RunResources(torch.Tensor folderImages, int side)
+    private RunResources(torch.Tensor folderImages, torch.Tensor folderOriginals, int side)
     {
         _folderImages = folderImages;
+        _folderOriginals = folderOriginals;
         FolderImageSide = side;
         _ownsResources = true;
     }
 
-    /// <summary>The MNIST training set.</summary>
+    /// <summary>The MNIST training set. Code that serves both kinds of run reads <see cref="ScoringImages"/> or <see cref="CreateTrainingData"/>.</summary>
     /// <exception cref="InvalidOperationException">The run trains on an image folder.</exception>
     public MnistDataset Train => _train ?? throw new InvalidOperationException(
-        "This run trains on an image folder, which has no MNIST training set.");
+        "This run trains on an image folder, which has no MNIST training set; read ScoringImages for the real images that scores compare with.");
 
     /// <summary>Whether the run trains on an image folder instead of MNIST.</summary>
     public bool IsImageFolder => _folderImages is not null;
@@ -48,6 +51,19 @@ public sealed class RunResources : IDisposable
     public MnistClassifier? Classifier { get; }
 
     public ClassifierInfo? ClassifierInfo { get; }
+
+    /// <summary>The ResNet18 feature model, loaded when the score type is <c>kid</c> or <c>fid_resnet</c>.</summary>
+    public ResNet18Features? Features { get; private set; }
+
+    /// <summary>The ONNX classifier, loaded when the score type is <c>inception_score</c>.</summary>
+    public OnnxClassifier? OnnxClassifier { get; private set; }
+
+    /// <summary>
+    /// The real images (N, side·side) that scores compare with: the MNIST training images, or the
+    /// images of the folder as read, before any oversampling, because SMOTE and Gaussian copies are not
+    /// real samples.
+    /// </summary>
+    public torch.Tensor ScoringImages => _folderOriginals ?? Train.Images;
 
     /// <summary>
     /// Loads MNIST from <c>dataloader.data_dir</c>, or from the verified download cache when it is
@@ -67,7 +83,8 @@ public sealed class RunResources : IDisposable
     {
         if (config.DataLoader.DatasetName == "image_folder")
         {
-            return LoadImageFolder(config, ImageCache.DefaultDirectory, logger);
+            var folder = LoadImageFolder(config, ImageCache.DefaultDirectory, logger);
+            return LoadScoreModels(folder, config, logger);
         }
 
         if (config.DataLoader.DatasetName != "mnist")
@@ -79,9 +96,9 @@ public sealed class RunResources : IDisposable
 
         string dataDirectory = await ResolveMnistDirectoryAsync(config.DataLoader.DataDir, logger, cancellationToken).ConfigureAwait(false);
         var train = MnistDataset.Load(dataDirectory, MnistSplit.Train);
-        if (!config.Trainer.Params.Score.Enabled)
+        if (!config.Trainer.Params.Score.Enabled || config.Trainer.Params.Score.Type != ScoreKind.Fid)
         {
-            return new RunResources(train, null, null);
+            return LoadScoreModels(new RunResources(train, null, null), config, logger);
         }
 
         try
@@ -124,9 +141,48 @@ public sealed class RunResources : IDisposable
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(config);
-        var images = ImageOversampling.Apply(dataset.ToLabelledImages(), config.DataLoader, config.General.Seed, logger);
+        var originals = dataset.ToLabelledImages();
+        var images = ImageOversampling.Apply(originals, config.DataLoader, config.General.Seed, logger);
         var tensor = torch.tensor(images.Pixels, [images.Count, images.Dimensions], torch.float32).DetachFromDisposeScope();
-        return new RunResources(tensor, dataset.Side);
+        var originalTensor = torch.tensor(originals.Pixels, [originals.Count, originals.Dimensions], torch.float32).DetachFromDisposeScope();
+        return new RunResources(tensor, originalTensor, dataset.Side);
+    }
+
+    /// <summary>
+    /// Loads into <paramref name="resources"/> the model that a <c>kid</c>, <c>fid_resnet</c> or
+    /// <c>inception_score</c> run scores with, and returns it; disposes it when loading fails.
+    /// </summary>
+    public static RunResources LoadScoreModels(RunResources resources, LipizzanerConfig config, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(resources);
+        ArgumentNullException.ThrowIfNull(config);
+        var score = config.Trainer.Params.Score;
+        if (!score.Enabled)
+        {
+            return resources;
+        }
+
+        try
+        {
+            if (ScoreKinds.UsesResNet18(score.Type))
+            {
+                resources.Features = ResNet18Features.Load(config.Runtime.TorchThreads);
+                logger.LogInformation("Scoring by {Score} on ResNet18 ImageNet features ({Features} per image)",
+                    ScoreKinds.Label(score.Type), ResNet18Features.FeatureCount);
+            }
+            else if (score.Type == ScoreKind.InceptionScore)
+            {
+                resources.OnnxClassifier = OnnxClassifier.Load(score.ClassifierOnnx, config.Runtime.TorchThreads);
+                logger.LogInformation("Scoring by Inception Score with the ONNX classifier {File}", score.ClassifierOnnx);
+            }
+
+            return resources;
+        }
+        catch
+        {
+            resources.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -188,6 +244,9 @@ public sealed class RunResources : IDisposable
 
         _train?.Dispose();
         _folderImages?.Dispose();
+        _folderOriginals?.Dispose();
         Classifier?.Dispose();
+        Features?.Dispose();
+        OnnxClassifier?.Dispose();
     }
 }

@@ -3,15 +3,12 @@ using static TorchSharp.torch;
 
 namespace Lipizzaner.Core.Scoring;
 
-/// <summary>FID and class-histogram TVD of a set of images.</summary>
-public sealed record ScoreResult(double Fid, double Tvd);
-
 /// <summary>
 /// Scores generated images against fixed real statistics with the MNIST classifier's logits.
 /// Each instance owns its own classifier copy, so cells can score in parallel without sharing
 /// module state. Images of another size are resized to 28×28 first.
 /// </summary>
-public sealed class FidScorer : IDisposable
+public sealed class FidScorer : IImageScorer
 {
     /// <summary>Batch size of the original Lipizzaner's FID feature loop.</summary>
     public const int OriginalBatchSize = 64;
@@ -27,6 +24,8 @@ public sealed class FidScorer : IDisposable
     }
 
     public FeatureStatistics RealStatistics { get; }
+
+    public ScoreKind Kind => ScoreKind.Fid;
 
     /// <summary>
     /// Computes the statistics of real or generated images (N, side·side) in [-1, 1]. With

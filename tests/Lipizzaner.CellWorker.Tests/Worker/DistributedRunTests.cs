@@ -63,7 +63,7 @@ public sealed class DistributedRunTests(RedisServerFixture redis, S3ServerFixtur
         {
             Assert.Equal("completed", cell.State);
             Assert.Equal(2, cell.Generation);
-            Assert.Null(cell.Fid);
+            Assert.Null(cell.Score);
         });
         Assert.Equal(2, status.Cells.Select(cell => cell.WorkerId).Distinct().Count());
 

@@ -48,17 +48,19 @@ public sealed class FailureScenarioTests(RedisServerFixture redis, S3ServerFixtu
 
         var status = await coordinator.GetAsync($"runs/{run}");
         AssertCompleted(status, generations: 4, logs, coordinator);
-        Assert.All(status.GetProperty("cells").EnumerateArray(), cell => Assert.True(cell.GetProperty("fid").GetDouble() > 0));
+        Assert.All(status.GetProperty("cells").EnumerateArray(), cell => Assert.True(cell.GetProperty("score").GetDouble() > 0));
         Assert.Contains("Restored", coordinator.Output, StringComparison.Ordinal);
 
         var results = await coordinator.GetAsync($"runs/{run}/results");
-        double fid = results.GetProperty("fid").GetDouble();
+        Assert.Equal("fid", results.GetProperty("score_type").GetString());
+        double fid = results.GetProperty("score").GetDouble();
         Assert.True(fid > 0 && double.IsFinite(fid), $"fid {fid}");
         string mixture = results.GetProperty("mixture").GetString()!;
         var (x, y) = (results.GetProperty("x").GetInt32(), results.GetProperty("y").GetInt32());
         Assert.Equal($"s3://{bucket}/{run}/cells/{x}-{y}/mixture/", mixture);
         using var manifest = JsonDocument.Parse(await ReadObjectAsync(bucket, $"{run}/cells/{x}-{y}/mixture/mixture.json"));
-        Assert.Equal(fid, manifest.RootElement.GetProperty("fid").GetDouble(), 6);
+        Assert.Equal(fid, manifest.RootElement.GetProperty("score").GetDouble(), 6);
+        Assert.Equal("fid", manifest.RootElement.GetProperty("score_type").GetString());
         Assert.True(manifest.RootElement.GetProperty("generators").GetArrayLength() >= 1);
         Assert.NotEmpty(await ReadObjectAsync(bucket, $"{run}/cells/{x}-{y}/mixture/{CellWorkerLoop.SamplesFileName}"));
         AssertNoSecrets(logs.AllText + coordinator.Output);

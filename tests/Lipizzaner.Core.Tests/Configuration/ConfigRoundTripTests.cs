@@ -31,7 +31,10 @@ public sealed class ConfigRoundTripTests
             opponent: selected
             score:
               enabled: false
-              type: fid
+              type: inception_score
+              kid_subsets: 20
+              kid_subset_size: 50
+              classifier_onnx: /models/classifier.onnx
               score_sample_size: 500
               final_sample_size: 2000
             fitness:
@@ -82,7 +85,6 @@ public sealed class ConfigRoundTripTests
     private static readonly string[] _singleChoiceProperties =
     [
         "LipizzanerConfig.Trainer.Name",
-        "LipizzanerConfig.Trainer.Params.Score.Type",
     ];
 
     [Fact]

@@ -1,4 +1,5 @@
 using Lipizzaner.Core.Configuration;
+using Lipizzaner.Core.Scoring;
 using static Lipizzaner.Core.Tests.Configuration.ConfigTestSupport;
 
 namespace Lipizzaner.Core.Tests.Configuration;
@@ -94,6 +95,52 @@ public sealed class ShippedConfigTests
         Assert.Equal(1000, trainer.Fitness.FitnessSampleSize);
         Assert.Equal(FitnessMode.Average, trainer.Fitness.FitnessMode);
         Assert.Equal(10, config.General.CheckpointPeriod);
+    }
+
+    [Theory]
+    [InlineData("configs/paper/covid-4lp-3x3.yml", 3, NetworkKind.FourLayerPerceptron)]
+    [InlineData("configs/paper/covid-4lp-6x6.yml", 6, NetworkKind.FourLayerPerceptron)]
+    [InlineData("configs/paper/covid-4lp-12x12.yml", 12, NetworkKind.FourLayerPerceptron)]
+    [InlineData("configs/paper/covid-cnn28-3x3.yml", 3, NetworkKind.Cnn28)]
+    [InlineData("configs/paper/covid-cnn28-6x6.yml", 6, NetworkKind.Cnn28)]
+    [InlineData("configs/paper/covid-cnn28-12x12.yml", 12, NetworkKind.Cnn28)]
+    [InlineData("configs/paper/covid-cnn64-3x3.yml", 3, NetworkKind.Cnn64)]
+    [InlineData("configs/paper/covid-cnn64-6x6.yml", 6, NetworkKind.Cnn64)]
+    [InlineData("configs/paper/covid-cnn64-12x12.yml", 12, NetworkKind.Cnn64)]
+    public void PaperCovidConfig_MatchesPublishedSettings(string relativePath, int gridSize, NetworkKind network)
+    {
+        var config = LoadShipped(relativePath);
+        var trainer = config.Trainer.Params;
+
+        Assert.Equal((gridSize, gridSize), (config.Grid.Width, config.Grid.Height));
+        Assert.Equal(network, config.Network.Name);
+        Assert.Equal(200, config.Trainer.NIterations);
+        Assert.Equal(1, trainer.PopulationSize);
+        Assert.Equal(2, trainer.TournamentSize);
+        Assert.Equal(70, config.DataLoader.BatchSize);
+        Assert.Equal(0, config.DataLoader.NBatches);
+        Assert.Equal(0.0002, trainer.DefaultAdamLearningRate);
+        Assert.Equal(0.0001, trainer.Alpha);
+        Assert.Equal(0.5, trainer.MutationProbability);
+        Assert.Equal(LossKind.Bce, config.Network.Loss);
+        Assert.Equal("image_folder", config.DataLoader.DatasetName);
+        Assert.Equal(15, config.DataLoader.SmoteAugmentationTimes);
+        Assert.True(trainer.Score.Enabled);
+        Assert.Equal(ScoreKind.Kid, trainer.Score.Type);
+        Assert.Equal(0, config.DataLoader.ImageSize);
+    }
+
+    [Fact]
+    public void QuickstartCovid_IsCnn64WithKid()
+    {
+        var config = LoadShipped("configs/quickstart-covid.yml");
+
+        Assert.Equal((2, 2), (config.Grid.Width, config.Grid.Height));
+        Assert.Equal(NetworkKind.Cnn64, config.Network.Name);
+        Assert.Equal("image_folder", config.DataLoader.DatasetName);
+        Assert.True(config.Trainer.Params.Score.Enabled);
+        Assert.Equal(ScoreKind.Kid, config.Trainer.Params.Score.Type);
+        Assert.Equal(1, config.Runtime.TorchThreads);
     }
 
     private static LipizzanerConfig LoadShipped(string relativePath) =>

@@ -1,3 +1,4 @@
+using Lipizzaner.Core.Scoring;
 using static Lipizzaner.Core.Tests.Configuration.ConfigTestSupport;
 
 namespace Lipizzaner.Core.Tests.Data;
@@ -41,14 +42,63 @@ public sealed class ImageFolderConfigTests
     }
 
     [Fact]
-    public void ScoreEnabled_Rejected()
+    public void MnistFid_Rejected()
     {
         var exception = LoadInvalid(Valid, "trainer.params.score.enabled=true");
 
         string error = Assert.Single(exception.Errors);
-        Assert.StartsWith("trainer.params.score.enabled: true is invalid", error, StringComparison.Ordinal);
+        Assert.StartsWith("trainer.params.score.type: fid is invalid with dataloader.dataset_name image_folder", error, StringComparison.Ordinal);
         Assert.Contains("MNIST", error, StringComparison.Ordinal);
-        Assert.Contains("set trainer.params.score.enabled: false", error, StringComparison.Ordinal);
+        Assert.Contains("trainer.params.score.type: kid", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("kid", ScoreKind.Kid)]
+    [InlineData("fid_resnet", ScoreKind.ResNetFid)]
+    public void ResNetScores_Accepted(string type, ScoreKind expected)
+    {
+        var result = Load(Valid, "trainer.params.score.enabled=true", $"trainer.params.score.type={type}");
+
+        Assert.Equal(expected, result.Config.Trainer.Params.Score.Type);
+        Assert.Empty(result.Warnings);
+    }
+
+    [Fact]
+    public void ResNetFid_SmallSampleCount_PointsToKid()
+    {
+        var exception = LoadInvalid(
+            Valid, "trainer.params.score.enabled=true", "trainer.params.score.type=fid_resnet", "trainer.params.score.score_sample_size=190");
+
+        string error = Assert.Single(exception.Errors);
+        Assert.StartsWith("trainer.params.score.score_sample_size: 190 is invalid with trainer.params.score.type fid_resnet", error, StringComparison.Ordinal);
+        Assert.Contains("more than 512", error, StringComparison.Ordinal);
+        Assert.Contains("kid", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InceptionScore_NeedsClassifier()
+    {
+        var exception = LoadInvalid(Valid, "trainer.params.score.enabled=true", "trainer.params.score.type=inception_score");
+
+        string error = Assert.Single(exception.Errors);
+        Assert.StartsWith("trainer.params.score.classifier_onnx: an empty value is invalid", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownScoreType_ListsTheChoices()
+    {
+        var exception = LoadInvalid(Valid, "trainer.params.score.type=precision");
+
+        string error = Assert.Single(exception.Errors);
+        Assert.StartsWith("trainer.params.score.type: precision is invalid; expected one of fid, kid, fid_resnet, inception_score", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void KidSubsetSizeBelowTwo_IsAnError()
+    {
+        var exception = LoadInvalid(Valid, "trainer.params.score.kid_subset_size=1");
+
+        Assert.StartsWith("trainer.params.score.kid_subset_size: 1 is invalid", Assert.Single(exception.Errors), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -74,4 +74,39 @@ public sealed class MixtureEvolutionTests
         Assert.Equal([1.0], step.Weights);
         Assert.Equal(3.0, step.Score);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Step_FollowsTheScoreDirection(bool higherIsBetter)
+    {
+        double[] weights = [0.5, 0.5];
+
+        // The score is the first weight: a candidate that raises it is better only when higher is better.
+        for (int seed = 1; seed <= 40; seed++)
+        {
+            var step = MixtureEvolution.Step(weights, 0.1, new CellRandom((ulong)seed), higherIsBetter, candidate => candidate[0]);
+            if (step.Accepted)
+            {
+                Assert.True(higherIsBetter ? step.Weights[0] > 0.5 : step.Weights[0] < 0.5);
+            }
+            else
+            {
+                Assert.Equal(weights, step.Weights);
+            }
+        }
+    }
+
+    [Fact]
+    public void Step_HigherIsBetter_AcceptsSomeAndRejectsSome()
+    {
+        double[] weights = [0.5, 0.5];
+
+        var steps = Enumerable.Range(1, 40)
+            .Select(seed => MixtureEvolution.Step(weights, 0.1, new CellRandom((ulong)seed), higherIsBetter: true, candidate => candidate[0]))
+            .ToList();
+
+        Assert.Contains(steps, step => step.Accepted);
+        Assert.Contains(steps, step => !step.Accepted);
+    }
 }

@@ -29,7 +29,7 @@ public sealed class EmbeddedRunnerTests(MnistFixture mnist) : IDisposable
         Assert.Equal(4 * 2, Directory.GetFiles(folder.CheckpointsDirectory, "*.ckpt", SearchOption.AllDirectories).Length);
 
         string[] lines = await File.ReadAllLinesAsync(folder.ScoresPath);
-        Assert.StartsWith("generation,cell,fid,tvd,loss_g,loss_d,lr_g,lr_d", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("generation,cell,score,tvd,loss_g,loss_d,lr_g,lr_d", lines[0], StringComparison.Ordinal);
         Assert.Equal(1 + 6 * 4, lines.Length);
 
         string report = await File.ReadAllTextAsync(folder.ReportPath);
@@ -42,7 +42,7 @@ public sealed class EmbeddedRunnerTests(MnistFixture mnist) : IDisposable
         double last = MeanFid(folder, generation: 6);
         Assert.True(last < first, $"mean FID rose from {first} at generation 1 to {last} at generation 6");
         Assert.NotNull(result.Best);
-        Assert.All(result.Cells, cell => Assert.True(double.IsFinite(cell.Fid)));
+        Assert.All(result.Cells, cell => Assert.True(double.IsFinite(cell.Score)));
     }
 
     [Fact]
@@ -146,7 +146,7 @@ public sealed class EmbeddedRunnerTests(MnistFixture mnist) : IDisposable
     }
 
     private static double MeanFid(RunFolder folder, int generation) =>
-        folder.Records.Where(record => record.Generation == generation).Average(record => record.Fid);
+        folder.Records.Where(record => record.Generation == generation).Average(record => record.Score);
 
     /// <summary>Returns the rows of scores.csv without the wall-clock column.</summary>
     private static List<string> ScoresWithoutTimes(RunFolder folder) =>

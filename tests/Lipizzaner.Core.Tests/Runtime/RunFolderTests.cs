@@ -56,7 +56,7 @@ public sealed class RunFolderTests : IDisposable
         reloaded.LoadScoresForResume(new Dictionary<int, int> { [0] = 7 });
 
         var record = Assert.Single(reloaded.Records);
-        Assert.Equal(original.Fid, record.Fid);
+        Assert.Equal(original.Score, record.Score);
         Assert.Equal(original.GeneratorLearningRate, record.GeneratorLearningRate);
         Assert.Equal(original.MixtureWeights, record.MixtureWeights);
     }
