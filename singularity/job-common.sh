@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by singularity/lsf/lipizzaner.lsf and singularity/slurm/lipizzaner.sbatch (sourced).
 # lipizzaner_prepare_job sets up the job directory, the secrets, the deadline and the checkpoint
 # period; lipizzaner_finish_job reads the run's state and resubmits the job when the wall time
@@ -37,16 +38,17 @@ lipizzaner_prepare_job() {
   chmod 700 "$LIPIZZANER_JOB_DIR"
 
   # Secrets are made once per run and kept for resubmissions: MinIO's data and the coordinator's
-  # state in Redis outlive a job. Only this script writes the file, before any rank starts.
+  # state in Redis outlive a job. A value already in the environment (e.g. the keys of a site's
+  # MinIO) is kept, the others are generated. Only this script writes the file, before any rank starts.
   local secrets="$LIPIZZANER_JOB_DIR/secrets.env"
   if [[ ! -s "$secrets" ]]; then
     (
       umask 077
       {
-        echo "LIPIZZANER_TOKEN=$(lipizzaner_random 40)"
-        echo "LIPIZZANER_REDIS_PASSWORD=$(lipizzaner_random 32)"
-        echo "LIPIZZANER_S3_ACCESS_KEY=lipizzaner$(lipizzaner_random 8)"
-        echo "LIPIZZANER_S3_SECRET_KEY=$(lipizzaner_random 40)"
+        echo "LIPIZZANER_TOKEN=${LIPIZZANER_TOKEN:-$(lipizzaner_random 40)}"
+        echo "LIPIZZANER_REDIS_PASSWORD=${LIPIZZANER_REDIS_PASSWORD:-$(lipizzaner_random 32)}"
+        echo "LIPIZZANER_S3_ACCESS_KEY=${LIPIZZANER_S3_ACCESS_KEY:-lipizzaner$(lipizzaner_random 8)}"
+        echo "LIPIZZANER_S3_SECRET_KEY=${LIPIZZANER_S3_SECRET_KEY:-$(lipizzaner_random 40)}"
       } > "$secrets.tmp"
       mv -f "$secrets.tmp" "$secrets"
     )
