@@ -33,13 +33,14 @@ COPY services/Lipizzaner.Core services/Lipizzaner.Core
 COPY services/Lipizzaner.CellWorker services/Lipizzaner.CellWorker
 
 # Restore and build must see the same TorchBackend, so each variant restores on its own.
+# -r linux-x64 keeps only the Linux x64 native libraries (SkiaSharp ships many platforms).
 FROM build AS publish-cpu
 RUN dotnet publish services/Lipizzaner.CellWorker/Lipizzaner.CellWorker.csproj -c Release \
-      -p:TorchBackend=cpu -o /app --nologo
+      -r linux-x64 --self-contained false -p:TorchBackend=cpu -o /app --nologo
 
 FROM build AS publish-cuda
 RUN dotnet publish services/Lipizzaner.CellWorker/Lipizzaner.CellWorker.csproj -c Release \
-      -p:TorchBackend=cuda -o /app --nologo
+      -r linux-x64 --self-contained false -p:TorchBackend=cuda -o /app --nologo
 
 FROM ${RUNTIME_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="Lipizzaner cell worker" \

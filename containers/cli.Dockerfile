@@ -12,12 +12,12 @@ WORKDIR /src
 COPY Directory.Build.props Directory.Build.targets Directory.Packages.props ./
 COPY services/Lipizzaner.Core/Lipizzaner.Core.csproj services/Lipizzaner.Core/
 COPY services/Lipizzaner.Cli/Lipizzaner.Cli.csproj services/Lipizzaner.Cli/
-RUN dotnet restore services/Lipizzaner.Cli/Lipizzaner.Cli.csproj -p:TorchBackend=cpu
+RUN dotnet restore services/Lipizzaner.Cli/Lipizzaner.Cli.csproj -r linux-x64 -p:TorchBackend=cpu
 COPY build/torch-compat build/torch-compat
 COPY services/Lipizzaner.Core services/Lipizzaner.Core
 COPY services/Lipizzaner.Cli services/Lipizzaner.Cli
 RUN dotnet publish services/Lipizzaner.Cli/Lipizzaner.Cli.csproj -c Release --no-restore \
-      -p:TorchBackend=cpu -o /app --nologo
+      -r linux-x64 --self-contained false -p:TorchBackend=cpu -o /app --nologo
 
 FROM ${RUNTIME_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="Lipizzaner CLI" \

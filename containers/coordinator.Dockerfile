@@ -15,13 +15,13 @@ COPY Directory.Build.props Directory.Build.targets Directory.Packages.props ./
 COPY Lipizzaner.ServiceDefaults/Lipizzaner.ServiceDefaults.csproj Lipizzaner.ServiceDefaults/
 COPY services/Lipizzaner.Core/Lipizzaner.Core.csproj services/Lipizzaner.Core/
 COPY services/Lipizzaner.Coordinator/Lipizzaner.Coordinator.csproj services/Lipizzaner.Coordinator/
-RUN dotnet restore services/Lipizzaner.Coordinator/Lipizzaner.Coordinator.csproj -p:TorchBackend=cpu
+RUN dotnet restore services/Lipizzaner.Coordinator/Lipizzaner.Coordinator.csproj -r linux-x64 -p:TorchBackend=cpu
 COPY build/torch-compat build/torch-compat
 COPY Lipizzaner.ServiceDefaults Lipizzaner.ServiceDefaults
 COPY services/Lipizzaner.Core services/Lipizzaner.Core
 COPY services/Lipizzaner.Coordinator services/Lipizzaner.Coordinator
 RUN dotnet publish services/Lipizzaner.Coordinator/Lipizzaner.Coordinator.csproj -c Release --no-restore \
-      -p:TorchBackend=cpu -o /app --nologo
+      -r linux-x64 --self-contained false -p:TorchBackend=cpu -o /app --nologo
 
 FROM ${RUNTIME_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="Lipizzaner coordinator" \

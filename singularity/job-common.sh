@@ -95,7 +95,7 @@ lipizzaner_finish_job() {
   lipizzaner_log "ranks ended with status $launcher_status; run state: $state"
   case "$state" in
     completed)
-      lipizzaner_log "results: $LIPIZZANER_JOB_DIR/results-$LIPIZZANER_JOB_ID.txt"
+      lipizzaner_log "final status: $LIPIZZANER_JOB_DIR/status-$LIPIZZANER_JOB_ID.json"
       return 0 ;;
     timeout)
       local count=${LIPIZZANER_RESUBMIT_COUNT:-0}

@@ -10,8 +10,8 @@
 # LIPIZZANER_DEADLINE (Unix time at which every rank stops), LIPIZZANER_WORKER_RANKS, and the
 # secrets LIPIZZANER_TOKEN and LIPIZZANER_REDIS_PASSWORD (plus LIPIZZANER_S3_ACCESS_KEY and
 # LIPIZZANER_S3_SECRET_KEY with MinIO).
-# Files: rank 0 alone writes services-JOB.env, run-id and state-JOB in the job directory; each
-# rank writes only its own logs under logs/JOB/.
+# Files: rank 0 alone writes services-JOB.env, run-id, state-JOB, status-JOB.json and results-JOB.txt
+# in the job directory; each rank writes only its own logs under logs/JOB/.
 set -euo pipefail
 
 rank=${JSM_NAMESPACE_RANK:-${SLURM_PROCID:-${OMPI_COMM_WORLD_RANK:-}}}
@@ -138,6 +138,7 @@ run_services() {
   fi
 
   local workers=$LIPIZZANER_WORKER_RANKS cells=${LIPIZZANER_CELLS_PER_WORKER:-1}
+  image_command run "$LIPIZZANER_IMAGE" coordinator
   env ASPNETCORE_URLS="http://$bind_address:$coordinator_port" \
     Lipizzaner__Token="$LIPIZZANER_TOKEN" \
     ConnectionStrings__redis="$(redis_connection 127.0.0.1)" \
@@ -146,7 +147,7 @@ run_services() {
     Lipizzaner__Distribution__LeaseDuration="${LIPIZZANER_LEASE_DURATION:-00:01:00}" \
     Lipizzaner__Distribution__RegistrationTimeout="${LIPIZZANER_REGISTRATION_TIMEOUT:-00:10:00}" \
     Lipizzaner__Distribution__MaxDeadCells="${LIPIZZANER_MAX_DEAD_CELLS:-$workers}" \
-    in_image run "$LIPIZZANER_IMAGE" coordinator > "$log_dir/coordinator.log" 2>&1 &
+    "${image_argv[@]}" > "$log_dir/coordinator.log" 2>&1 &
   pids+=($!)
   local local_url="http://127.0.0.1:$coordinator_port"
   wait_until "coordinator on port $coordinator_port" "$startup_timeout" http_ok "$local_url/health"
@@ -185,8 +186,13 @@ run_services() {
     log "wall-time limit reached; run $run_id continues after a resubmission"
   else
     log "run $run_id $state"
-    in_image run "$LIPIZZANER_IMAGE" cli results "$run_id" --coordinator "$local_url" \
-      > "$job_dir/results-$job.txt" 2>>"$log_dir/cli.log" || true
+    in_image run "$LIPIZZANER_IMAGE" cli status "$run_id" --json --coordinator "$local_url" \
+      > "$job_dir/status-$job.json" 2>>"$log_dir/cli.log" || true
+    # The best cell and its FID; a run without scoring has none, and then no results file.
+    if ! in_image run "$LIPIZZANER_IMAGE" cli results "$run_id" --coordinator "$local_url" \
+      > "$job_dir/results-$job.txt" 2>>"$log_dir/cli.log"; then
+      rm -f "$job_dir/results-$job.txt"
+    fi
   fi
   write_atomically "$state_file" "$state"
 }

@@ -100,7 +100,17 @@ public sealed partial class SchedulerEmulationTests(PublishedServices published)
         Assert.True(result.ExitCode == 0, details);
         Assert.Equal("completed", File.ReadAllText(Path.Combine(job.JobDirectory, $"state-{jobId}")).Trim());
         Assert.Matches(RunIdPattern(), File.ReadAllText(Path.Combine(job.JobDirectory, "run-id")).Trim());
-        Assert.True(new FileInfo(Path.Combine(job.JobDirectory, $"results-{jobId}.txt")).Length > 0, "results file is empty");
+        using (var status = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(job.JobDirectory, $"status-{jobId}.json"))))
+        {
+            var cells = status.RootElement.GetProperty("cells").EnumerateArray().ToList();
+            Assert.Equal(2, cells.Count);
+            Assert.All(cells, cell => Assert.Equal("completed", cell.GetProperty("state").GetString()));
+            Assert.All(cells, cell => Assert.Equal(2, cell.GetProperty("generation").GetInt32()));
+            Assert.Equal(2, cells.Select(cell => cell.GetProperty("worker_id").GetString()).Distinct().Count());
+        }
+
+        // Scoring is off, so the coordinator has no best cell to report.
+        Assert.False(File.Exists(Path.Combine(job.JobDirectory, $"results-{jobId}.txt")), "results file written for a run without scores");
 
         foreach (string worker in new[] { "worker-1.log", "worker-2.log" })
         {

@@ -5,7 +5,7 @@ namespace Lipizzaner.Deploy.Tests.Support;
 
 /// <summary>
 /// The three services published once per test run with <c>dotnet publish -c Release</c> into a
-/// temporary folder, framework-dependent as in the container images. The layout matches the
+/// temporary folder, framework-dependent for linux-x64 as in the container images. The layout matches the
 /// Singularity image's /opt/lipizzaner: coordinator/, cellworker/ and cli/.
 /// </summary>
 public sealed class PublishedServices : IAsyncLifetime
@@ -31,7 +31,7 @@ public sealed class PublishedServices : IAsyncLifetime
         {
             Results[folder] = await ProcessRunner.RunAsync(
                 "dotnet",
-                ["publish", project, "-c", "Release", "-p:TorchBackend=cpu", "-o", Path.Combine(Home, folder), "--nologo", "-v", "quiet", "-nodeReuse:false"],
+                ["publish", project, "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-p:TorchBackend=cpu", "-o", Path.Combine(Home, folder), "--nologo", "-v", "quiet", "-nodeReuse:false"],
                 TimeSpan.FromMinutes(10),
                 environment: new Dictionary<string, string?> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" });
         }
