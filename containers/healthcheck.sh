@@ -12,7 +12,7 @@ exec 3<>"/dev/tcp/127.0.0.1/$port" || { echo "health check: nothing listens on 1
 printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$path" >&3
 status_line=""
 if ! IFS= read -r -t 5 status_line <&3; then
-  echo "health check: no answer from 127.0.0.1:$port$path within 5 s" >&2
+  echo "health check: no response from 127.0.0.1:$port$path within 5 s" >&2
   exit 1
 fi
 exec 3<&-

@@ -2,7 +2,7 @@
 # One rank of a Lipizzaner batch job, started once per GPU by jsrun (LSF) or srun (Slurm) from
 # singularity/lsf/lipizzaner.lsf or singularity/slurm/lipizzaner.sbatch, which set the variables
 # below. Rank 0 starts Redis, the S3 server (when LIPIZZANER_MINIO names a MinIO binary) and the
-# coordinator, submits the run (unless the job directory already holds one, as after a
+# coordinator, submits the run (unless the job directory already contains one, as after a
 # resubmission) and waits for it to end. Every other rank runs one cell worker in the image.
 #
 # Required: LIPIZZANER_IMAGE (the .sif file), LIPIZZANER_JOB_DIR (a folder on the shared file
@@ -84,7 +84,7 @@ wait_until() {
 
 http_ok() { curl -fsS --max-time 5 -o /dev/null "$1"; }
 
-# Any HTTP status means the server listens; MinIO and other S3 servers answer / differently.
+# Any HTTP status means the server listens, because MinIO and other S3 servers respond to / differently.
 http_answers() {
   local code
   code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$1" || true)
@@ -166,7 +166,7 @@ run_services() {
   local run_id
   run_id=$(cat "$run_id_file")
 
-  # Published last: workers start only once everything they need answers.
+  # Published last, so workers start only once every service they need responds.
   write_atomically "$services_file" "$(printf '%s\n' \
     "LIPIZZANER_COORDINATOR_URL=$coordinator_url" \
     "LIPIZZANER_REDIS_HOST=$host" \
