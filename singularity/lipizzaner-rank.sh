@@ -105,17 +105,29 @@ write_atomically() {
 
 redis_connection() { echo "$1:$redis_port,password=$LIPIZZANER_REDIS_PASSWORD,abortConnect=false"; }
 
+# Processes of the services that rank 0 started; global, because the EXIT trap reads it.
+service_pids=()
+
+# Stops the services: Redis by SHUTDOWN (it writes its append-only file), the others by SIGTERM,
+# and whatever still runs 30 s later by SIGKILL.
+stop_services() {
+  log "stopping the services"
+  REDISCLI_AUTH=$LIPIZZANER_REDIS_PASSWORD in_image exec "$LIPIZZANER_IMAGE" \
+    redis-cli -h 127.0.0.1 -p "$redis_port" shutdown >/dev/null 2>&1 || true
+  local pid stop=$(( $(date +%s) + 30 ))
+  for pid in "${service_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${service_pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && (( $(date +%s) < stop )); do sleep 1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "process $pid did not stop within 30 s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  wait 2>/dev/null || true
+}
+
 run_services() {
   local host=${LIPIZZANER_SERVICE_HOST:-$(hostname -f)}
-  local pids=()
-  stop_services() {
-    log "stopping the services"
-    REDISCLI_AUTH=$LIPIZZANER_REDIS_PASSWORD in_image exec "$LIPIZZANER_IMAGE" \
-      redis-cli -h 127.0.0.1 -p "$redis_port" shutdown >/dev/null 2>&1 || true
-    local pid
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-  }
   trap stop_services EXIT
 
   # Redis with an append-only file in the job directory, so a resubmitted job continues its state.
@@ -124,7 +136,7 @@ run_services() {
   printf 'requirepass "%s"\n' "$LIPIZZANER_REDIS_PASSWORD" | in_image exec "$LIPIZZANER_IMAGE" \
     redis-server - --bind "$bind_address" --port "$redis_port" --dir "$job_dir/redis" \
     --appendonly yes --save '' --protected-mode no > "$log_dir/redis.log" 2>&1 &
-  pids+=($!)
+  service_pids+=($!)
   wait_until "Redis on port $redis_port" "$startup_timeout" redis_ping 127.0.0.1
 
   local checkpoint_env=()
@@ -132,7 +144,7 @@ run_services() {
     mkdir -p "$job_dir/s3"
     MINIO_ROOT_USER=$LIPIZZANER_S3_ACCESS_KEY MINIO_ROOT_PASSWORD=$LIPIZZANER_S3_SECRET_KEY \
       "$LIPIZZANER_MINIO" server --address "$bind_address:$s3_port" "$job_dir/s3" > "$log_dir/s3.log" 2>&1 &
-    pids+=($!)
+    service_pids+=($!)
     wait_until "S3 server on port $s3_port" "$startup_timeout" http_answers "http://127.0.0.1:$s3_port/"
     checkpoint_env=("LIPIZZANER_S3_ENDPOINT=http://$host:$s3_port")
   fi
@@ -148,7 +160,7 @@ run_services() {
     Lipizzaner__Distribution__RegistrationTimeout="${LIPIZZANER_REGISTRATION_TIMEOUT:-00:10:00}" \
     Lipizzaner__Distribution__MaxDeadCells="${LIPIZZANER_MAX_DEAD_CELLS:-$workers}" \
     "${image_argv[@]}" > "$log_dir/coordinator.log" 2>&1 &
-  pids+=($!)
+  service_pids+=($!)
   local local_url="http://127.0.0.1:$coordinator_port"
   wait_until "coordinator on port $coordinator_port" "$startup_timeout" http_ok "$local_url/health"
 
