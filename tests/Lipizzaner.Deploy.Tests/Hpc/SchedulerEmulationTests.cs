@@ -64,6 +64,43 @@ public sealed partial class SchedulerEmulationTests(PublishedServices published)
     }
 
     [Fact]
+    public async Task Wall_time_stop_resubmits_job()
+    {
+        // One minute of wall time less a 30 s margin stops the ranks 30 s after the start, long
+        // before 500 generations end; the job must then resubmit itself with the same job directory.
+        var job = await PrepareAsync(withMinio: true, generations: 500);
+        job.Environment["LSB_JOBID"] = "5151";
+        job.Environment["LSB_JOBNAME"] = "lipizzaner-emulated";
+        job.Environment["LSB_MCPU_HOSTS"] = "batch1 1 node17 42";
+        job.Environment["LIPIZZANER_GPUS_PER_NODE"] = "3";
+        job.Environment["LS_SUBCWD"] = Repository.Root;
+        job.Environment["LIPIZZANER_WALLTIME_MINUTES"] = "1";
+        job.Environment["LIPIZZANER_STOP_MARGIN_SECONDS"] = "30";
+        job.Environment["LIPIZZANER_RESUBMIT_COUNT"] = "2";
+
+        var result = await RunJobAsync(job, "singularity/lsf/lipizzaner.lsf");
+
+        string details = result.AllText + Environment.NewLine + AllLogs(Path.Combine(job.JobDirectory, "logs", "5151"));
+        Assert.True(result.ExitCode == 0, details);
+        Assert.Equal("timeout", File.ReadAllText(Path.Combine(job.JobDirectory, "state-5151")).Trim());
+        Assert.Contains("rank 1: worker stopped at the deadline", result.Error, StringComparison.Ordinal);
+        Assert.Contains("rank 2: worker stopped at the deadline", result.Error, StringComparison.Ordinal);
+        string resubmission = File.ReadAllText(Assert.Single(Directory.GetFiles(job.Calls, "resubmit.*")));
+        Assert.Contains("command: bsub", resubmission, StringComparison.Ordinal);
+        Assert.Contains("count: 3", resubmission, StringComparison.Ordinal);
+        Assert.Contains($"job_dir: {job.JobDirectory}", resubmission, StringComparison.Ordinal);
+        // bsub read the job script from standard input.
+        Assert.Contains("#!/usr/bin/env bash", resubmission, StringComparison.Ordinal);
+
+        // The next job continues this run: its id stays, and the checkpoints written so far are there.
+        string run = File.ReadAllText(Path.Combine(job.JobDirectory, "run-id")).Trim();
+        string[] checkpoints = Directory.GetFiles(Path.Combine(job.JobDirectory, "s3"), "*.ckpt._S3rver_object", SearchOption.AllDirectories);
+        Assert.Contains(checkpoints, path => path.Contains($"{run}/cells/0-0/gen-", StringComparison.Ordinal));
+        Assert.Contains(checkpoints, path => path.Contains($"{run}/cells/1-0/gen-", StringComparison.Ordinal));
+        Assert.True(Directory.GetFiles(Path.Combine(job.JobDirectory, "redis"), "*.aof", SearchOption.AllDirectories).Length > 0, "Redis wrote no append-only file");
+    }
+
+    [Fact]
     public async Task Job_without_config_fails_early()
     {
         var job = await PrepareAsync(withMinio: false);
@@ -142,7 +179,7 @@ public sealed partial class SchedulerEmulationTests(PublishedServices published)
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(job.JobDirectory, "secrets.env")));
     }
 
-    private async Task<EmulatedJob> PrepareAsync(bool withMinio)
+    private async Task<EmulatedJob> PrepareAsync(bool withMinio, int generations = 2)
     {
         published.RequireSuccess();
         await MnistDownloader.EnsureAsync(LipizzanerPaths.DefaultMnistDirectory, NullLogger.Instance, CancellationToken.None);
@@ -168,7 +205,7 @@ public sealed partial class SchedulerEmulationTests(PublishedServices published)
             general: { seed: 3, checkpoint_period: 1, sample_period: 0 }
             grid: { width: 2, height: 1 }
             trainer:
-              n_iterations: 2
+              n_iterations: {{generations}}
               params:
                 opponent: selected
                 score: { enabled: false }
