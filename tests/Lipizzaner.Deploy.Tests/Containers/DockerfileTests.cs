@@ -5,7 +5,7 @@ namespace Lipizzaner.Deploy.Tests.Containers;
 
 /// <summary>
 /// Static checks of the Dockerfiles under containers/. No container engine runs on the build
-/// machines, so the images themselves are not built here; these checks keep the files consistent
+/// machines, so the images themselves are not built here. These checks keep the files consistent
 /// with the repository they copy from.
 /// </summary>
 public sealed partial class DockerfileTests
@@ -106,7 +106,7 @@ public sealed partial class DockerfileTests
         }
 
         // Everything the Dockerfiles copy stays in the build context.
-        foreach (string kept in new[] { "services/", "build/torch-compat/", "containers/", "Lipizzaner.ServiceDefaults/" })
+        foreach (string kept in new[] { "services/", "build/torch-compat/", "containers/", "Lipizzaner.ServiceDefaults/", ".editorconfig" })
         {
             Assert.DoesNotContain(kept, entries);
         }

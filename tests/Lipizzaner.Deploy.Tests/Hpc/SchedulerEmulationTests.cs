@@ -67,7 +67,7 @@ public sealed partial class SchedulerEmulationTests(PublishedServices published)
     public async Task Wall_time_stop_resubmits_job()
     {
         // One minute of wall time less a 30 s margin stops the ranks 30 s after the start, long
-        // before 500 generations end; the job must then resubmit itself with the same job directory.
+        // before 500 generations end. The job must then resubmit itself with the same job directory.
         var job = await PrepareAsync(withMinio: true, generations: 500);
         job.Environment["LSB_JOBID"] = "5151";
         job.Environment["LSB_JOBNAME"] = "lipizzaner-emulated";

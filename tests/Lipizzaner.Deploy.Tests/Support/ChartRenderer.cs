@@ -117,7 +117,7 @@ public static class ChartRenderer
         return result;
     }
 
-    /// <summary>Builds tests/chart-render into a temporary folder, once per test process.</summary>
+    /// <summary>Builds tests/chart-render into the test output folder, once per test process.</summary>
     public static async Task<string> BuildAsync()
     {
         await BuildLock.WaitAsync();
@@ -132,7 +132,9 @@ public static class ChartRenderer
             Tools.RequireGoSource("github.com/Masterminds/sprig", "golang-github-masterminds-sprig-dev");
             Tools.RequireGoSource("gopkg.in/yaml.v3", "golang-gopkg-yaml.v3-dev");
             Tools.RequireGoSource("github.com/xeipuuv/gojsonschema", "golang-github-xeipuuv-gojsonschema-dev");
-            string output = Directory.CreateTempSubdirectory("lpz-chart-render-").FullName;
+            // Next to the test binaries, so that each run replaces the last one's build.
+            string output = Path.Combine(AppContext.BaseDirectory, "chart-render");
+            Directory.CreateDirectory(output);
             string binary = Path.Combine(output, "chart-render");
             var result = await ProcessRunner.RunAsync(
                 go,
