@@ -45,12 +45,10 @@ public sealed partial class SchedulerEmulationTests(PublishedServices published)
         }
     }
 
-    // TODO: run this job without LIPIZZANER_MINIO (checkpoints in the job directory) once the
-    // worker's folder checkpoint store (Lipizzaner__Worker__CheckpointFolder) is on this branch.
     [Fact]
-    public async Task Slurm_job_completes_run()
+    public async Task Slurm_job_completes_run_with_folder()
     {
-        var job = await PrepareAsync(withMinio: true);
+        var job = await PrepareAsync(withMinio: false);
         job.Environment["SLURM_JOB_ID"] = "777";
         job.Environment["SLURM_JOB_NAME"] = "lipizzaner-emulated";
         job.Environment["SLURM_NTASKS"] = "3";
@@ -60,15 +58,19 @@ public sealed partial class SchedulerEmulationTests(PublishedServices published)
 
         AssertCompleted(job, "777", result);
         Assert.Contains("srun --ntasks=3 bash", await File.ReadAllTextAsync(Path.Combine(job.Calls, "srun")), StringComparison.Ordinal);
-        Assert.True(File.Exists(Path.Combine(job.JobDirectory, "logs", "777", "s3.log")), "no S3 server log");
+        Assert.False(File.Exists(Path.Combine(job.JobDirectory, "logs", "777", "s3.log")), "an S3 server started without LIPIZZANER_MINIO");
+        Assert.False(Directory.Exists(Path.Combine(job.JobDirectory, "s3")), "S3 data folder without LIPIZZANER_MINIO");
+        string[] checkpoints = Directory.GetFiles(Path.Combine(job.JobDirectory, "checkpoints"), "*", SearchOption.AllDirectories);
+        Assert.True(checkpoints.Length >= 2, $"the checkpoint folder contains {checkpoints.Length} files");
     }
 
     [Fact]
-    public async Task Wall_time_stop_resubmits_job()
+    public async Task Resubmitted_job_resumes_run()
     {
-        // One minute of wall time less a 30 s margin stops the ranks 30 s after the start, long
-        // before 500 generations end. The job must then resubmit itself with the same job directory.
-        var job = await PrepareAsync(withMinio: true, generations: 500);
+        // One minute of wall time less a 30 s margin stops the ranks 30 s after the start, before
+        // 60 generations end. The job then resubmits itself with the same job directory.
+        const int generations = 60;
+        var job = await PrepareAsync(withMinio: true, generations, batches: 5);
         job.Environment["LSB_JOBID"] = "5151";
         job.Environment["LSB_JOBNAME"] = "lipizzaner-emulated";
         job.Environment["LSB_MCPU_HOSTS"] = "batch1 1 node17 42";
@@ -78,26 +80,43 @@ public sealed partial class SchedulerEmulationTests(PublishedServices published)
         job.Environment["LIPIZZANER_STOP_MARGIN_SECONDS"] = "30";
         job.Environment["LIPIZZANER_RESUBMIT_COUNT"] = "2";
 
-        var result = await RunJobAsync(job, "singularity/lsf/lipizzaner.lsf");
+        var first = await RunJobAsync(job, "singularity/lsf/lipizzaner.lsf");
 
-        string details = result.AllText + Environment.NewLine + AllLogs(Path.Combine(job.JobDirectory, "logs", "5151"));
-        Assert.True(result.ExitCode == 0, details);
-        Assert.Equal("timeout", File.ReadAllText(Path.Combine(job.JobDirectory, "state-5151")).Trim());
-        Assert.Contains("rank 1: worker stopped at the deadline", result.Error, StringComparison.Ordinal);
-        Assert.Contains("rank 2: worker stopped at the deadline", result.Error, StringComparison.Ordinal);
+        Assert.True(first.ExitCode == 0, first.AllText + Environment.NewLine + AllLogs(Path.Combine(job.JobDirectory, "logs", "5151")));
+        Assert.True(File.ReadAllText(Path.Combine(job.JobDirectory, "state-5151")).Trim() == "timeout",
+            $"the first job should stop at its deadline before {generations} generations; raise the generations for a faster machine");
+        Assert.Contains("rank 1: worker stopped at the deadline", first.Error, StringComparison.Ordinal);
+        Assert.Contains("rank 2: worker stopped at the deadline", first.Error, StringComparison.Ordinal);
         string resubmission = File.ReadAllText(Assert.Single(Directory.GetFiles(job.Calls, "resubmit.*")));
         Assert.Contains("command: bsub", resubmission, StringComparison.Ordinal);
         Assert.Contains("count: 3", resubmission, StringComparison.Ordinal);
         Assert.Contains($"job_dir: {job.JobDirectory}", resubmission, StringComparison.Ordinal);
         // bsub read the job script from standard input.
         Assert.Contains("#!/usr/bin/env bash", resubmission, StringComparison.Ordinal);
-
-        // The next job continues this run: its id stays, and the checkpoints written so far are there.
         string run = File.ReadAllText(Path.Combine(job.JobDirectory, "run-id")).Trim();
         string[] checkpoints = Directory.GetFiles(Path.Combine(job.JobDirectory, "s3"), "*.ckpt._S3rver_object", SearchOption.AllDirectories);
         Assert.Contains(checkpoints, path => path.Contains($"{run}/cells/0-0/gen-", StringComparison.Ordinal));
         Assert.Contains(checkpoints, path => path.Contains($"{run}/cells/1-0/gen-", StringComparison.Ordinal));
         Assert.True(Directory.GetFiles(Path.Combine(job.JobDirectory, "redis"), "*.aof", SearchOption.AllDirectories).Length > 0, "Redis wrote no append-only file");
+
+        // The resubmitted job, as bsub would start it: a new job id, the same job directory.
+        job.Environment["LSB_JOBID"] = "5152";
+        job.Environment["LIPIZZANER_RESUBMIT_COUNT"] = "3";
+        job.Environment["LIPIZZANER_WALLTIME_MINUTES"] = "12";
+        job.Environment["LIPIZZANER_STOP_MARGIN_SECONDS"] = "60";
+
+        var second = await RunJobAsync(job, "singularity/lsf/lipizzaner.lsf");
+
+        string logs = AllLogs(Path.Combine(job.JobDirectory, "logs", "5152"));
+        Assert.True(second.ExitCode == 0, second.AllText + Environment.NewLine + logs);
+        Assert.Contains($"continuing run {run}", second.Error, StringComparison.Ordinal);
+        Assert.Equal("completed", File.ReadAllText(Path.Combine(job.JobDirectory, "state-5152")).Trim());
+        Assert.Equal(run, File.ReadAllText(Path.Combine(job.JobDirectory, "run-id")).Trim());
+        Assert.Matches(@"resumes cell \d after generation [1-9]", logs);
+        using var status = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(job.JobDirectory, "status-5152.json")));
+        Assert.Equal(run, status.RootElement.GetProperty("run_id").GetString());
+        Assert.All(status.RootElement.GetProperty("cells").EnumerateArray(), cell => Assert.Equal(generations, cell.GetProperty("generation").GetInt32()));
+        Assert.Single(Directory.GetFiles(job.Calls, "resubmit.*"));
     }
 
     [Fact]
@@ -179,7 +198,7 @@ public sealed partial class SchedulerEmulationTests(PublishedServices published)
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(job.JobDirectory, "secrets.env")));
     }
 
-    private async Task<EmulatedJob> PrepareAsync(bool withMinio, int generations = 2)
+    private async Task<EmulatedJob> PrepareAsync(bool withMinio, int generations = 2, int batches = 2)
     {
         published.RequireSuccess();
         await MnistDownloader.EnsureAsync(LipizzanerPaths.DefaultMnistDirectory, NullLogger.Instance, CancellationToken.None);
@@ -210,7 +229,7 @@ public sealed partial class SchedulerEmulationTests(PublishedServices published)
                 opponent: selected
                 score: { enabled: false }
                 fitness: { fitness_sample_size: 100 }
-            dataloader: { batch_size: 50, n_batches: 2, data_dir: "{{mnist}}" }
+            dataloader: { batch_size: 50, n_batches: {{batches}}, data_dir: "{{mnist}}" }
             network: { name: 4lp }
             runtime: { torch_threads: 1, device: cpu }
             """);
