@@ -13,6 +13,13 @@
 // "# Source: CHART/templates/FILE" comment, like helm template. Exit status 2 marks invalid
 // values, 3 a template error, 1 a usage or file error.
 //
+// Build offline against Debian's packaged sources (golang-github-masterminds-sprig-dev,
+// golang-gopkg-yaml.v3-dev, golang-github-xeipuuv-gojsonschema-dev), as the tests do:
+//
+//	GO111MODULE=off GOPATH=/usr/share/gocode go build -o chart-render .
+//
+// Debian installs sprig v3 without the /v3 suffix, hence the import path below.
+//
 // NOTE: this is not Helm. Helm's chart dependencies, .Files, the Capabilities of a live cluster and
 // post-rendering are not implemented, and YAML output may differ in layout (not content) from
 // Helm's sigs.k8s.io/yaml.
