@@ -1,5 +1,6 @@
 using Lipizzaner.CellWorker.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Lipizzaner.CellWorker;
@@ -19,6 +20,13 @@ internal static class Program
         builder.AddCellWorker();
 
         await using var app = builder.Build();
+        // The GPU check (Hosting/GpuPreflight.cs) runs before any other setting is validated.
+        if (app.Services.GetRequiredService<GpuPreflight>().Run() is int exitCode)
+        {
+            Environment.ExitCode = exitCode;
+            return;
+        }
+
         app.MapDefaultEndpoints();
         await app.RunAsync().ConfigureAwait(false);
     }

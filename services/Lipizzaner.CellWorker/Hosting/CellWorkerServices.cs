@@ -58,6 +58,9 @@ public sealed class CellWorkerSettings
     /// <summary>Folder of the FID classifier. Unset selects the cache.</summary>
     public string? ClassifierDirectory { get; set; }
 
+    /// <summary>Whether the worker exits at start when no GPU is usable (see <see cref="GpuPreflight"/>). Default false.</summary>
+    public bool RequireGpu { get; set; }
+
     /// <summary>Interval of the lease renewals while a cell trains; at most a third of the coordinator's lease duration. Default 20 s.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(20);
 }
@@ -73,6 +76,7 @@ public static class CellWorkerServices
     {
         ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;
+        builder.Services.AddSingleton<GpuPreflight>();
         builder.Services.AddOptions<CellWorkerHostOptions>()
             .Bind(configuration.GetSection(CellWorkerHostOptions.Section))
             .Configure(options =>
