@@ -15,7 +15,8 @@ namespace Lipizzaner.CellWorker.Tests.Worker;
 
 /// <summary>
 /// Whole distributed runs on this machine: the coordinator in memory, a private redis-server and
-/// s3rver on loopback, and two cell workers of capacity 2 training a 2x2 grid of small MLP GANs.
+/// s3rver on loopback, and two cell workers of capacity 2 training a 2x2 grid of small MLP GANs on
+/// MNIST or on chest X-rays.
 /// </summary>
 public sealed class DistributedRunTests(RedisServerFixture redis, S3ServerFixture s3)
     : IClassFixture<RedisServerFixture>, IClassFixture<S3ServerFixture>
@@ -121,6 +122,86 @@ public sealed class DistributedRunTests(RedisServerFixture redis, S3ServerFixtur
         await AssertCentersAsync(run, new GridTopology(2, 2), generation: 2);
     }
 
+    [Fact]
+    public async Task Image_folder_run_scores_cells_by_kid()
+    {
+        string images = CopyPositiveImages(24);
+        try
+        {
+            string yaml = $$"""
+                general: { seed: 5, checkpoint_period: 1, sample_period: 0 }
+                grid: { width: 2, height: 2 }
+                trainer:
+                  n_iterations: 2
+                  params:
+                    opponent: selected
+                    score: { enabled: true, type: kid, score_sample_size: 12, final_sample_size: 16, kid_subsets: 10, kid_subset_size: 10 }
+                    fitness: { fitness_sample_size: 8 }
+                dataloader: { dataset_name: image_folder, path: "{{images}}", batch_size: 8, n_batches: 2, sample_count: 4 }
+                network: { name: 4lp }
+                runtime: { torch_threads: 1, device: cpu }
+                """;
+            await using var coordinator = new CoordinatorHost(leaseDuration: TimeSpan.FromSeconds(30));
+            string run = await coordinator.CreateRunAsync(yaml);
+            string bucket = NewBucket();
+            var logs = new CapturingLogger();
+            using var limit = new CancellationTokenSource(RunLimit);
+
+            var workers = new[] { "worker-a", "worker-b" }
+                .Select(id => Loop(coordinator, run, id, bucket, logs, heartbeat: TimeSpan.FromSeconds(5)).RunAsync(limit.Token))
+                .ToArray();
+            await Task.WhenAll(workers);
+
+            var status = await coordinator.Client().GetRunAsync(run, CancellationToken.None);
+            Assert.True(status.State == "completed", $"run {status.State}: {status.Reason}{Environment.NewLine}{logs.AllText}");
+            Assert.All(status.Cells, cell =>
+            {
+                Assert.Equal("completed", cell.State);
+                Assert.NotNull(cell.Score);
+                Assert.True(double.IsFinite(cell.Score.Value), $"cell {cell.Cell} KID {cell.Score}");
+            });
+
+            using var results = await coordinator.GetJsonAsync($"/runs/{run}/results");
+            var root = results.RootElement;
+            Assert.Equal("kid", root.GetProperty("score_type").GetString());
+            int best = root.GetProperty("best_cell").GetInt32();
+            // KID is lower-is-better, so the best cell has the smallest score of all cells.
+            Assert.Equal(status.Cells.Min(cell => cell.Score!.Value), root.GetProperty("score").GetDouble());
+            Assert.Equal(status.Cells.Single(cell => cell.Cell == best).Score, root.GetProperty("score").GetDouble());
+            Assert.StartsWith("s3://", root.GetProperty("mixture").GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(images, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Copies the first <paramref name="count"/> COVID-19-positive chest X-rays (file name order) from
+    /// <c>shared/datasets/covid19-cxr/positive</c>, in the nearest folder above the test binaries, to a new temporary folder.
+    /// </summary>
+    private static string CopyPositiveImages(int count)
+    {
+        string? source = null;
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null && source is null; folder = folder.Parent)
+        {
+            string candidate = Path.Combine(folder.FullName, "shared", "datasets", "covid19-cxr", "positive");
+            if (Directory.Exists(candidate))
+            {
+                source = candidate;
+            }
+        }
+
+        Assert.True(source is not null, $"no shared/datasets/covid19-cxr/positive folder above {AppContext.BaseDirectory}");
+        string target = Directory.CreateTempSubdirectory("lpz-cxr-").FullName;
+        foreach (string file in Directory.GetFiles(source).Order(StringComparer.Ordinal).Take(count))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+
+        return target;
+    }
+
     private CellWorkerLoop Loop(CoordinatorHost coordinator, string run, string workerId, string bucket, ILogger logger, TimeSpan heartbeat) =>
         new(coordinator.Client(), run, new CellWorkerOptions
         {
@@ -177,6 +258,16 @@ public sealed class DistributedRunTests(RedisServerFixture redis, S3ServerFixtur
             Assert.True(response.IsSuccessStatusCode, body);
             using var document = System.Text.Json.JsonDocument.Parse(body);
             return document.RootElement.GetProperty("run_id").GetString()!;
+        }
+
+        public async Task<System.Text.Json.JsonDocument> GetJsonAsync(string path)
+        {
+            using var http = CreateClient();
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+            using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
+            string body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {body}");
+            return System.Text.Json.JsonDocument.Parse(body);
         }
 
         protected override void ConfigureWebHost(IWebHostBuilder builder)
