@@ -444,6 +444,9 @@ public sealed class S3CheckpointStore : ICheckpointStore, ICellOutputStore, IDis
         // HttpClient's own timeout surfaces as a cancellation the caller did not ask for.
         OperationCanceledException => !cancellationToken.IsCancellationRequested,
         MinioException { InnerException: { } inner } => IsTransient(inner, cancellationToken),
+        // Minio 7.0.0 throws this while it parses an error response without content, such as an empty
+        // 503, so the status is lost. The worker tests also hit it with s3rver under load. Retry it.
+        NullReferenceException when error.TargetSite?.DeclaringType?.Assembly == typeof(MinioClient).Assembly => true,
         _ => false,
     };
 

@@ -52,4 +52,59 @@ public sealed class S3OutageTests
 
         Assert.Equal([1], await store.ListAsync(3, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Empty_503_responses_are_retried()
+    {
+        // A server that responds to every request with 503 and no body, as an overloaded S3 endpoint can.
+        int port = FreePort();
+        using var listener = new System.Net.HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        int requests = 0;
+        var serving = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                System.Net.HttpListenerContext context;
+                try
+                {
+                    context = await listener.GetContextAsync();
+                }
+                catch (System.Net.HttpListenerException)
+                {
+                    return;
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+
+                Interlocked.Increment(ref requests);
+                context.Response.StatusCode = 503;
+                context.Response.ContentLength64 = 0;
+                context.Response.Close();
+            }
+        });
+        var log = new CapturingLogger();
+        using var store = S3CheckpointStore.Create(
+            $"Endpoint=http://127.0.0.1:{port};AccessKey=test-access;SecretKey=test-secret", S3CheckpointStoreTests.NewBucket(),
+            S3CheckpointStoreTests.NewRunId(), S3CheckpointStoreTests.Grid, log,
+            new RetryOptions { MaxRetryAttempts = 3, RetryDelay = TimeSpan.FromMilliseconds(20), TotalTimeout = TimeSpan.FromSeconds(20) });
+
+        await Assert.ThrowsAnyAsync<Exception>(() => store.ReadAsync(0, 1, CancellationToken.None));
+        listener.Stop();
+        await serving;
+
+        var retries = log.Entries.Where(entry => entry.StartsWith("Warning: S3 ", StringComparison.Ordinal)).ToList();
+        Assert.True(retries.Count == 3, log.AllText);
+        Assert.True(requests > 3, $"{requests} requests reached the server");
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        socket.Start();
+        return ((System.Net.IPEndPoint)socket.LocalEndpoint).Port;
+    }
 }
