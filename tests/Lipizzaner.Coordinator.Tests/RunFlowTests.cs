@@ -90,6 +90,43 @@ public sealed class RunFlowTests
     }
 
     [Fact]
+    public async Task Retried_lease_request_gets_lost_lease()
+    {
+        using var factory = new CoordinatorFactory();
+        using var client = factory.CreateAuthorizedClient();
+        string run = await client.CreateRunAsync();
+        await client.RegisterAsync(run, "w0", capacity: 2);
+        await client.RegisterAsync(run, "w1", capacity: 2);
+
+        // The first response is lost: the worker retries and has received no lease yet.
+        var lost = await client.PostOkAsync($"/runs/{run}/leases", new { worker_id = "w0", received_leases = Array.Empty<object>() });
+        var retried = await client.PostOkAsync($"/runs/{run}/leases", new { worker_id = "w0", received_leases = Array.Empty<object>() });
+        int cell = retried.GetProperty("cell").GetInt32();
+        long epoch = retried.GetProperty("epoch").GetInt64();
+        var second = await client.PostOkAsync($"/runs/{run}/leases", new { worker_id = "w0", received_leases = new[] { new { cell, epoch } } });
+
+        Assert.Equal(lost.GetProperty("cell").GetInt32(), cell);
+        Assert.Equal(lost.GetProperty("epoch").GetInt64(), epoch);
+        Assert.NotEqual(cell, second.GetProperty("cell").GetInt32());
+        Assert.Contains(factory.Logs.Lines, line => line.Contains($"Run {run}: cell {cell} leased again to worker w0", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Lease_request_without_received_leases_gets_new_cell()
+    {
+        using var factory = new CoordinatorFactory();
+        using var client = factory.CreateAuthorizedClient();
+        string run = await client.CreateRunAsync();
+        await client.RegisterAsync(run, "w0", capacity: 2);
+        await client.RegisterAsync(run, "w1", capacity: 2);
+
+        var first = await client.LeaseAsync(run, "w0");
+        var second = await client.LeaseAsync(run, "w0");
+
+        Assert.NotEqual(first.GetProperty("cell").GetInt32(), second.GetProperty("cell").GetInt32());
+    }
+
+    [Fact]
     public async Task Lease_expired_goes_to_another_worker()
     {
         using var factory = new CoordinatorFactory(new Dictionary<string, string?> { ["Lipizzaner:Distribution:MaxDeadCells"] = "4" });

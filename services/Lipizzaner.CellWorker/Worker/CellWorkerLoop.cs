@@ -139,6 +139,8 @@ public sealed class CellWorkerLoop
         var heartbeat = config.Distribution.HeartbeatInterval is { } seconds ? TimeSpan.FromSeconds(seconds) : _options.HeartbeatInterval;
 
         var active = new List<Task>();
+        // Every lease this loop received, sent with each lease request (see CoordinatorClient.LeaseAsync).
+        var received = new List<CellLeaseGrant>();
         try
         {
             while (true)
@@ -146,7 +148,7 @@ public sealed class CellWorkerLoop
                 active.RemoveAll(task => task.IsCompleted);
                 if (active.Count < _options.Capacity)
                 {
-                    var (runEnded, lease) = await TryLeaseAsync(cancellationToken).ConfigureAwait(false);
+                    var (runEnded, lease) = await TryLeaseAsync(received, cancellationToken).ConfigureAwait(false);
                     if (runEnded)
                     {
                         return;
@@ -155,6 +157,7 @@ public sealed class CellWorkerLoop
                     if (lease is { } granted)
                     {
                         CellWorkerLog.Leased(_logger, _runId, _options.WorkerId, granted.Cell, granted.X, granted.Y, granted.Epoch);
+                        received.Add(granted);
                         active.Add(Task.Run(() => RunCellAsync(context, exchange, store, granted, heartbeat, cancellationToken), CancellationToken.None));
                         continue;
                     }
@@ -182,11 +185,11 @@ public sealed class CellWorkerLoop
     }
 
     /// <summary>Requests a lease. Returns no lease while no cell is free, and <c>RunEnded</c> when the coordinator rejected the request because the run ended.</summary>
-    private async Task<(bool RunEnded, CellLeaseGrant? Lease)> TryLeaseAsync(CancellationToken cancellationToken)
+    private async Task<(bool RunEnded, CellLeaseGrant? Lease)> TryLeaseAsync(IReadOnlyList<CellLeaseGrant> received, CancellationToken cancellationToken)
     {
         try
         {
-            return (false, await _client.LeaseAsync(_runId, _options.WorkerId, cancellationToken).ConfigureAwait(false));
+            return (false, await _client.LeaseAsync(_runId, _options.WorkerId, received, cancellationToken).ConfigureAwait(false));
         }
         catch (CoordinatorException error) when (error.StatusCode == System.Net.HttpStatusCode.Conflict)
         {

@@ -129,9 +129,18 @@ public sealed partial class CoordinatorClient
     public Task<RegistrationView> RegisterAsync(string runId, string workerId, int capacity, CancellationToken cancellationToken) =>
         PostAsync<RegistrationView>($"runs/{Escape(runId)}/workers", new { worker_id = workerId, capacity }, leaseCall: false, cancellationToken)!;
 
-    /// <summary>Leases a free cell. Returns null while no cell is free or the grid is not built yet.</summary>
-    public Task<CellLeaseGrant?> LeaseAsync(string runId, string workerId, CancellationToken cancellationToken) =>
-        PostAsync<CellLeaseGrant>($"runs/{Escape(runId)}/leases", new { worker_id = workerId }, leaseCall: false, cancellationToken);
+    /// <summary>
+    /// Leases a free cell. <paramref name="receivedLeases"/> are the leases the worker received in this
+    /// run, so that a retried request gets the lease that a lost response carried. Returns null while no
+    /// cell is free or the grid is not built yet.
+    /// </summary>
+    public Task<CellLeaseGrant?> LeaseAsync(
+        string runId, string workerId, IEnumerable<CellLeaseGrant> receivedLeases, CancellationToken cancellationToken) =>
+        PostAsync<CellLeaseGrant>(
+            $"runs/{Escape(runId)}/leases",
+            new { worker_id = workerId, received_leases = receivedLeases.Select(lease => new { cell = lease.Cell, epoch = lease.Epoch }).ToList() },
+            leaseCall: false,
+            cancellationToken);
 
     /// <summary>Renews the lease and returns it with its new expiry. Throws <see cref="LeaseLostException"/> when the worker lost it.</summary>
     public async Task<CellLeaseGrant> HeartbeatAsync(string runId, CellLeaseGrant lease, CancellationToken cancellationToken)

@@ -20,6 +20,10 @@ internal static partial class CoordinatorLog
     public static partial void LeaseGranted(ILogger logger, string runId, int cell, string workerId, long epoch);
 
     [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Run {RunId}: cell {Cell} leased again to worker {WorkerId} at epoch {Epoch}, because the worker did not receive the first grant")]
+    public static partial void LeaseGrantedAgain(ILogger logger, string runId, int cell, string workerId, long epoch);
+
+    [LoggerMessage(Level = LogLevel.Warning,
         Message = "Run {RunId}: cell {Cell} {Operation} from worker {WorkerId} at epoch {Epoch} rejected: the lease is lost")]
     public static partial void LeaseLost(ILogger logger, string runId, int cell, string workerId, long epoch, string operation);
 

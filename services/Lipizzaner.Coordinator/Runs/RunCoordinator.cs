@@ -256,6 +256,15 @@ public sealed class RunCoordinator
                 return Reply.Empty<LeaseView>("The grid is not built yet.");
             }
 
+            // A retried request whose first response was lost gets the lease that request granted.
+            if (request.ReceivedLeases is { } received
+                && run.Leases!.ReclaimUnconfirmed(workerId, received.Select(key => (key.Cell, key.Epoch)).ToHashSet()) is { } granted)
+            {
+                CoordinatorLog.LeaseGrantedAgain(_logger, run.Id, granted.CellIndex, workerId, granted.Epoch);
+                Persist(run);
+                return Reply.Success(View(run, granted));
+            }
+
             int held = run.Leases!.Snapshot().Count(cell => cell.State == CellLeaseState.Leased && cell.WorkerId == workerId);
             if (held >= capacity)
             {

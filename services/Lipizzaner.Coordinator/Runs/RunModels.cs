@@ -31,7 +31,15 @@ public sealed record WorkerRegistration(string? WorkerId, int Capacity);
 
 public sealed record WorkerRegistered(string RunId, string WorkerId, int Capacity, int RegisteredCapacity, RunState State, GridView? Grid);
 
-public sealed record LeaseRequest(string? WorkerId);
+/// <summary>
+/// A worker's request for a cell. <see cref="ReceivedLeases"/> lists every lease the worker received in
+/// this run; when it is set, a lease of this worker that is not in the list and was never renewed is
+/// returned again in place of a new cell, because its response was lost.
+/// </summary>
+public sealed record LeaseRequest(string? WorkerId, IReadOnlyList<LeaseKey>? ReceivedLeases = null);
+
+/// <summary>A lease as the worker received it: the cell and the epoch.</summary>
+public sealed record LeaseKey(int Cell, long Epoch);
 
 public sealed record LeaseCall(string? WorkerId, long Epoch);
 

@@ -70,6 +70,8 @@ public sealed class LeaseTable
             entry.Epoch = record.Epoch;
             entry.ExpiresAt = record.ExpiresAt;
             entry.Generation = record.Generation;
+            // The record does not say whether the holder received the lease, so assume it did.
+            entry.Confirmed = true;
         }
 
         return table;
@@ -106,7 +108,37 @@ public sealed class LeaseTable
             entry.WorkerId = workerId;
             entry.Epoch++;
             entry.ExpiresAt = now + LeaseDuration;
+            entry.Confirmed = false;
             return new CellLease(cell, workerId, entry.Epoch, entry.ExpiresAt);
+        }
+    }
+
+    /// <summary>
+    /// Renews and returns a current lease of <paramref name="workerId"/> that is not among
+    /// <paramref name="receivedLeases"/> (cell and epoch) and that the worker has neither renewed nor
+    /// reported on, or returns null when there is none. Such a lease was granted by a request whose
+    /// response never reached the worker (a timeout, then a retry), so granting another cell would leave
+    /// this one idle until it expires.
+    /// </summary>
+    public CellLease? ReclaimUnconfirmed(string workerId, IReadOnlySet<(int Cell, long Epoch)> receivedLeases)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
+        ArgumentNullException.ThrowIfNull(receivedLeases);
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            for (int cell = 0; cell < _cells.Length; cell++)
+            {
+                var entry = _cells[cell];
+                bool unconfirmed = entry.State == CellLeaseState.Leased && !entry.Confirmed && entry.WorkerId == workerId;
+                if (unconfirmed && !IsExpired(entry, now) && !receivedLeases.Contains((cell, entry.Epoch)))
+                {
+                    entry.ExpiresAt = now + LeaseDuration;
+                    return new CellLease(cell, workerId, entry.Epoch, entry.ExpiresAt);
+                }
+            }
+
+            return null;
         }
     }
 
@@ -122,6 +154,7 @@ public sealed class LeaseTable
             }
 
             entry.ExpiresAt = _time.GetUtcNow() + LeaseDuration;
+            entry.Confirmed = true;
             return lease with { ExpiresAt = entry.ExpiresAt };
         }
     }
@@ -138,6 +171,7 @@ public sealed class LeaseTable
             }
 
             entry.Generation = Math.Max(entry.Generation, generation);
+            entry.Confirmed = true;
             return true;
         }
     }
@@ -227,5 +261,8 @@ public sealed class LeaseTable
         public DateTimeOffset ExpiresAt { get; set; }
 
         public int Generation { get; set; }
+
+        /// <summary>Whether the holder has renewed the lease or reported progress since it was granted.</summary>
+        public bool Confirmed { get; set; }
     }
 }

@@ -55,6 +55,58 @@ public sealed class LeaseTableTests
     }
 
     [Fact]
+    public void ReclaimUnconfirmed_ReturnsLeaseWorkerNeverReceived()
+    {
+        var table = new LeaseTable(3, LeaseDuration, _time);
+        var lost = table.TryAcquire("a")!;
+        _time.Advance(TimeSpan.FromSeconds(5));
+
+        var again = table.ReclaimUnconfirmed("a", new HashSet<(int, long)>());
+
+        Assert.NotNull(again);
+        Assert.Equal(lost.CellIndex, again.CellIndex);
+        Assert.Equal(lost.Epoch, again.Epoch);
+        Assert.Equal(_time.GetUtcNow() + LeaseDuration, again.ExpiresAt);
+        Assert.Null(table.ReclaimUnconfirmed("b", new HashSet<(int, long)>()));
+    }
+
+    [Fact]
+    public void ReclaimUnconfirmed_SkipsReceivedRenewedAndExpiredLeases()
+    {
+        var table = new LeaseTable(3, LeaseDuration, _time);
+        var received = table.TryAcquire("a")!;
+        var renewed = table.TryAcquire("a")!;
+        var expired = table.TryAcquire("a")!;
+        Assert.NotNull(table.Renew(renewed));
+        _time.Advance(TimeSpan.FromSeconds(20));
+        Assert.NotNull(table.Renew(renewed));
+        Assert.True(table.ReportProgress(received, 1));
+        _time.Advance(TimeSpan.FromSeconds(15));
+
+        // Cell 0 was received; cell 1 renewed (so received too); cell 2's lease expired unrenewed.
+        var again = table.ReclaimUnconfirmed("a", new HashSet<(int, long)> { (received.CellIndex, received.Epoch) });
+
+        Assert.Null(again);
+        Assert.True(table.Snapshot()[expired.CellIndex].Expired);
+    }
+
+    [Fact]
+    public void ReclaimUnconfirmed_NeedsCurrentEpoch()
+    {
+        var table = new LeaseTable(1, LeaseDuration, _time);
+        var first = table.TryAcquire("a")!;
+        _time.Advance(LeaseDuration);
+        var second = table.TryAcquire("a")!;
+
+        // The worker received the first grant of cell 0 but not the second.
+        var again = table.ReclaimUnconfirmed("a", new HashSet<(int, long)> { (first.CellIndex, first.Epoch) });
+
+        Assert.NotNull(again);
+        Assert.Equal(second.Epoch, again.Epoch);
+        Assert.Null(table.ReclaimUnconfirmed("a", new HashSet<(int, long)> { (second.CellIndex, second.Epoch) }));
+    }
+
+    [Fact]
     public void StaleWorker_IsFencedOut()
     {
         var table = new LeaseTable(1, LeaseDuration, _time);
