@@ -2,14 +2,16 @@
 # Publishes the coordinator, the cell worker and the CLI as self-contained linux-x64 programs into
 # singularity/stage, copies MNIST from the download cache, and builds lipizzaner.sif with
 # singularity (or apptainer). Usage, from anywhere:
-#   singularity/build.sh [OUTPUT.sif]           CPU libtorch
-#   TORCH_BACKEND=cuda singularity/build.sh     CUDA libtorch (the package feed must serve it)
+#   singularity/build.sh [OUTPUT.sif [BUILD OPTION...]]   CPU libtorch
+#   TORCH_BACKEND=cuda singularity/build.sh               CUDA libtorch (the package feed must serve it)
+# Options after OUTPUT.sif go to `singularity build`, for example --build-arg BASE_IMAGE=debian:12.
 # STAGE_ONLY=1 stops after staging, for machines without singularity.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
 output=${1:-$root/lipizzaner.sif}
+build_options=("${@:2}")
 backend=${TORCH_BACKEND:-cpu}
 stage="$here/stage"
 
@@ -51,4 +53,4 @@ if [[ -z "$builder" ]]; then
   exit 1
 fi
 cd "$here"
-"$builder" build --fakeroot "$output" lipizzaner.def
+"$builder" build --fakeroot "${build_options[@]}" "$output" lipizzaner.def
