@@ -9,7 +9,7 @@ namespace Lipizzaner.Cli.Commands;
 
 /// <summary>
 /// <c>lipizzaner augment</c>: writes an augmented data set folder, the real images copied unchanged
-/// plus synthetic images drawn from a saved mixture, and a manifest that says which file is which.
+/// plus synthetic images drawn from a saved mixture, and a manifest that records which file is which.
 /// </summary>
 public static class AugmentCommand
 {
@@ -25,11 +25,7 @@ public static class AugmentCommand
             Description = "Folder of the real JPEG or PNG images of one class; each file is copied unchanged.",
             Required = true,
         };
-        var mixtureOption = new Option<DirectoryInfo>("--mixture")
-        {
-            Description = "The mixture/ folder of a finished run (it contains mixture.json).",
-            Required = true,
-        };
+        var mixtureOption = SampleCommand.MixtureOption();
         var countOption = new Option<int>("--count", "-n")
         {
             Description = "Number of synthetic images to add (at least 1).",
@@ -40,16 +36,8 @@ public static class AugmentCommand
             Description = "New or empty folder for the augmented data set.",
             Required = true,
         };
-        var seedOption = new Option<int>("--seed")
-        {
-            Description = "Seed of the latent noise and of the generator assignment.",
-            DefaultValueFactory = _ => 0,
-        };
-        var deviceOption = new Option<string>("--device")
-        {
-            Description = "Torch device: cpu, cuda or cuda:N.",
-            DefaultValueFactory = _ => "cpu",
-        };
+        var seedOption = SampleCommand.SeedOption();
+        var deviceOption = SampleCommand.DeviceOption();
 
         var command = new Command(
             "augment",

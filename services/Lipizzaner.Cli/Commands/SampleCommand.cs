@@ -18,11 +18,7 @@ public static class SampleCommand
 
     public static Command Create()
     {
-        var mixtureOption = new Option<DirectoryInfo>("--mixture")
-        {
-            Description = "The mixture/ folder of a finished run (it contains mixture.json).",
-            Required = true,
-        };
+        var mixtureOption = MixtureOption();
         var countOption = new Option<int>("--count", "-n")
         {
             Description = "Number of images to write (at least 1).",
@@ -33,16 +29,8 @@ public static class SampleCommand
             Description = "Folder for the PNG images (created if missing).",
             Required = true,
         };
-        var seedOption = new Option<int>("--seed")
-        {
-            Description = "Seed of the latent noise and of the generator assignment.",
-            DefaultValueFactory = _ => 0,
-        };
-        var deviceOption = new Option<string>("--device")
-        {
-            Description = "Torch device: cpu, cuda or cuda:N.",
-            DefaultValueFactory = _ => "cpu",
-        };
+        var seedOption = SeedOption();
+        var deviceOption = DeviceOption();
 
         var command = new Command("sample", "Write N images from a saved generator mixture, one PNG per image.")
         {
@@ -58,6 +46,27 @@ public static class SampleCommand
             cancellationToken))));
         return command;
     }
+
+    /// <summary>Creates the --mixture option of the commands that draw images from a saved mixture.</summary>
+    internal static Option<DirectoryInfo> MixtureOption() => new("--mixture")
+    {
+        Description = "The mixture/ folder of a finished run (it contains mixture.json).",
+        Required = true,
+    };
+
+    /// <summary>Creates the --seed option of <see cref="WriteImages"/>'s callers.</summary>
+    internal static Option<int> SeedOption() => new("--seed")
+    {
+        Description = "Seed of the latent noise and of the generator assignment.",
+        DefaultValueFactory = _ => 0,
+    };
+
+    /// <summary>Creates the --device option of <see cref="WriteImages"/>'s callers.</summary>
+    internal static Option<string> DeviceOption() => new("--device")
+    {
+        Description = "Torch device: cpu, cuda or cuda:N.",
+        DefaultValueFactory = _ => "cpu",
+    };
 
     private static int Sample(
         DirectoryInfo mixture, int count, DirectoryInfo output, int seed, string device, ILogger logger, CancellationToken cancellationToken)

@@ -57,7 +57,7 @@ public sealed class S3OutageTests
     public async Task Empty_503_responses_are_retried()
     {
         // A server that responds to every request with 503 and no body, as an overloaded S3 endpoint can.
-        int port = FreePort();
+        int port = ChildProcess.FreeLoopbackPort();
         using var listener = new System.Net.HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
@@ -99,12 +99,5 @@ public sealed class S3OutageTests
         var retries = log.Entries.Where(entry => entry.StartsWith("Warning: S3 ", StringComparison.Ordinal)).ToList();
         Assert.True(retries.Count == 3, log.AllText);
         Assert.True(requests > 3, $"{requests} requests reached the server");
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        socket.Start();
-        return ((System.Net.IPEndPoint)socket.LocalEndpoint).Port;
     }
 }

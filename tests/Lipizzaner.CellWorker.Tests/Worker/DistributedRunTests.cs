@@ -45,17 +45,13 @@ public sealed class DistributedRunTests(RedisServerFixture redis, S3ServerFixtur
         string run = await coordinator.CreateRunAsync(RunYaml);
         string bucket = NewBucket();
         var logs = new CapturingLogger();
-        using var limit = new CancellationTokenSource(RunLimit);
         // A leftover checkpoint of cell 0 that is not a cell state. The worker must skip it and start the cell from generation 0.
         using (var store = S3CheckpointStore.Create(s3.ConnectionString, bucket, run, new GridTopology(2, 2), new CapturingLogger()))
         {
             await store.WriteAsync(0, 1, Encoding.UTF8.GetBytes("not a cell checkpoint"), CancellationToken.None);
         }
 
-        var workers = new[] { "worker-a", "worker-b" }
-            .Select(id => Loop(coordinator, run, id, bucket, logs, heartbeat: TimeSpan.FromSeconds(5)).RunAsync(limit.Token))
-            .ToArray();
-        await Task.WhenAll(workers);
+        await RunTwoWorkersAsync(coordinator, run, bucket, logs);
 
         var status = await coordinator.Client().GetRunAsync(run, CancellationToken.None);
         Assert.True(status.State == "completed", $"run {status.State}: {status.Reason}{Environment.NewLine}{logs.AllText}");
@@ -146,12 +142,8 @@ public sealed class DistributedRunTests(RedisServerFixture redis, S3ServerFixtur
             string run = await coordinator.CreateRunAsync(yaml);
             string bucket = NewBucket();
             var logs = new CapturingLogger();
-            using var limit = new CancellationTokenSource(RunLimit);
 
-            var workers = new[] { "worker-a", "worker-b" }
-                .Select(id => Loop(coordinator, run, id, bucket, logs, heartbeat: TimeSpan.FromSeconds(5)).RunAsync(limit.Token))
-                .ToArray();
-            await Task.WhenAll(workers);
+            await RunTwoWorkersAsync(coordinator, run, bucket, logs);
 
             var status = await coordinator.Client().GetRunAsync(run, CancellationToken.None);
             Assert.True(status.State == "completed", $"run {status.State}: {status.Reason}{Environment.NewLine}{logs.AllText}");
@@ -203,6 +195,16 @@ public sealed class DistributedRunTests(RedisServerFixture redis, S3ServerFixtur
         return target;
     }
 
+    /// <summary>Runs workers worker-a and worker-b (capacity 2, heartbeat every 5 s) until the run ends, at most <see cref="RunLimit"/>.</summary>
+    private async Task RunTwoWorkersAsync(CoordinatorHost coordinator, string run, string bucket, ILogger logs)
+    {
+        using var limit = new CancellationTokenSource(RunLimit);
+        var workers = new[] { "worker-a", "worker-b" }
+            .Select(id => Loop(coordinator, run, id, bucket, logs, heartbeat: TimeSpan.FromSeconds(5)).RunAsync(limit.Token))
+            .ToArray();
+        await Task.WhenAll(workers);
+    }
+
     private CellWorkerLoop Loop(CoordinatorHost coordinator, string run, string workerId, string bucket, ILogger logger, TimeSpan heartbeat) =>
         new(coordinator.Client(), run, new CellWorkerOptions
         {
@@ -251,8 +253,7 @@ public sealed class DistributedRunTests(RedisServerFixture redis, S3ServerFixtur
 
         public async Task<string> CreateRunAsync(string yaml)
         {
-            using var http = CreateClient();
-            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+            using var http = AuthorizedClient();
             using var content = new StringContent(yaml, Encoding.UTF8, "application/yaml");
             using var response = await http.PostAsync(new Uri("/runs", UriKind.Relative), content);
             string body = await response.Content.ReadAsStringAsync();
@@ -263,12 +264,18 @@ public sealed class DistributedRunTests(RedisServerFixture redis, S3ServerFixtur
 
         public async Task<System.Text.Json.JsonDocument> GetJsonAsync(string path)
         {
-            using var http = CreateClient();
-            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+            using var http = AuthorizedClient();
             using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
             string body = await response.Content.ReadAsStringAsync();
             Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {body}");
             return System.Text.Json.JsonDocument.Parse(body);
+        }
+
+        private HttpClient AuthorizedClient()
+        {
+            var http = CreateClient();
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+            return http;
         }
 
         protected override void ConfigureWebHost(IWebHostBuilder builder)

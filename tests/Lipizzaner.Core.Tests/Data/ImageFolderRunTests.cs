@@ -19,23 +19,15 @@ public sealed class ImageFolderRunTests : IDisposable
     public async Task OneCellRun_WritesScoresAndSample()
     {
         string images = CopyPositiveImages(40);
-        var config = new LipizzanerConfig();
-        config.Grid.Width = 1;
-        config.Grid.Height = 1;
+        var config = SmallRunConfig(images, width: 1);
         config.Network.Name = NetworkKind.FourLayerPerceptron;
         config.Trainer.NIterations = 1;
         config.Trainer.Params.TournamentSize = 1;
         config.Trainer.Params.Score.Enabled = false;
         config.Trainer.Params.Fitness.FitnessSampleSize = 10;
-        config.DataLoader.DatasetName = "image_folder";
-        config.DataLoader.Path = images;
         config.DataLoader.BatchSize = 10;
-        config.DataLoader.NBatches = 2;
         config.DataLoader.SampleCount = 16;
         config.General.SamplePeriod = 1;
-        config.General.CheckpointPeriod = 0;
-        config.Runtime.Mode = RunMode.Lockstep;
-        config.Runtime.Parallelism = 1;
         string yaml = ConfigLoader.ToYaml(config);
         Assert.Empty(ConfigLoader.Load(yaml, [], "run.yml").Warnings);
 
@@ -56,9 +48,7 @@ public sealed class ImageFolderRunTests : IDisposable
     public async Task Cnn64KidRun_WritesScoresSamplesAndMixture()
     {
         string images = CopyPositiveImages(24);
-        var config = new LipizzanerConfig();
-        config.Grid.Width = 1;
-        config.Grid.Height = 1;
+        var config = SmallRunConfig(images, width: 1);
         config.Network.Name = NetworkKind.Cnn64;
         config.Trainer.NIterations = 2;
         config.Trainer.Params.TournamentSize = 1;
@@ -69,15 +59,9 @@ public sealed class ImageFolderRunTests : IDisposable
         config.Trainer.Params.Score.KidSubsets = 10;
         config.Trainer.Params.Score.KidSubsetSize = 10;
         config.Trainer.Params.Fitness.FitnessSampleSize = 8;
-        config.DataLoader.DatasetName = "image_folder";
-        config.DataLoader.Path = images;
         config.DataLoader.BatchSize = 8;
-        config.DataLoader.NBatches = 2;
         config.DataLoader.SampleCount = 4;
         config.General.SamplePeriod = 1;
-        config.General.CheckpointPeriod = 0;
-        config.Runtime.Mode = RunMode.Lockstep;
-        config.Runtime.Parallelism = 1;
         string yaml = ConfigLoader.ToYaml(config);
         Assert.Empty(ConfigLoader.Load(yaml, [], "run.yml").Warnings);
 
@@ -94,7 +78,8 @@ public sealed class ImageFolderRunTests : IDisposable
         Assert.StartsWith("generation,cell,score,", lines[0], StringComparison.Ordinal);
         foreach (string line in lines.Skip(1))
         {
-            Assert.True(double.TryParse(line.Split(',')[2], CultureInfo.InvariantCulture, out double kid) && double.IsFinite(kid), line);
+            Assert.True(double.TryParse(line.Split(',')[2], CultureInfo.InvariantCulture, out double kid), line);
+            Assert.True(double.IsFinite(kid), line);
         }
 
         Assert.Equal(2, Directory.GetFiles(folder.SamplesDirectory, "*.png").Length);
@@ -122,9 +107,7 @@ public sealed class ImageFolderRunTests : IDisposable
             print("ok")
             """,
             model);
-        var config = new LipizzanerConfig();
-        config.Grid.Width = 3;
-        config.Grid.Height = 1;
+        var config = SmallRunConfig(images, width: 3);
         config.Network.Name = NetworkKind.FourLayerPerceptron;
         config.Trainer.NIterations = 2;
         config.Trainer.Params.Score.Enabled = true;
@@ -133,15 +116,9 @@ public sealed class ImageFolderRunTests : IDisposable
         config.Trainer.Params.Score.ScoreSampleSize = 20;
         config.Trainer.Params.Score.FinalSampleSize = 50;
         config.Trainer.Params.Fitness.FitnessSampleSize = 8;
-        config.DataLoader.DatasetName = "image_folder";
-        config.DataLoader.Path = images;
         config.DataLoader.BatchSize = 8;
-        config.DataLoader.NBatches = 2;
         config.DataLoader.SampleCount = 4;
         config.General.SamplePeriod = 0;
-        config.General.CheckpointPeriod = 0;
-        config.Runtime.Mode = RunMode.Lockstep;
-        config.Runtime.Parallelism = 1;
         Assert.Empty(ConfigLoader.Load(ConfigLoader.ToYaml(config), [], "run.yml").Warnings);
 
         using var resources = RunResources.LoadScoreModels(
@@ -154,6 +131,24 @@ public sealed class ImageFolderRunTests : IDisposable
         Assert.True(result.Cells.Select(cell => cell.Score).Distinct().Count() > 1, "the cells' final scores should differ");
         Assert.Equal(result.Cells.Max(cell => cell.Score), result.Best!.Score);
         Assert.Equal("inception_score", result.Mixture!.ScoreType);
+    }
+
+    /// <summary>
+    /// Creates the configuration the runs here share: a width×1 grid on <paramref name="images"/>, two
+    /// batches per generation, no checkpoints, and one cell at a time in lockstep.
+    /// </summary>
+    private static LipizzanerConfig SmallRunConfig(string images, int width)
+    {
+        var config = new LipizzanerConfig();
+        config.Grid.Width = width;
+        config.Grid.Height = 1;
+        config.DataLoader.DatasetName = "image_folder";
+        config.DataLoader.Path = images;
+        config.DataLoader.NBatches = 2;
+        config.General.CheckpointPeriod = 0;
+        config.Runtime.Mode = RunMode.Lockstep;
+        config.Runtime.Parallelism = 1;
+        return config;
     }
 
     private string CopyPositiveImages(int count)

@@ -102,29 +102,8 @@ public sealed class HelmTestScriptTests(PublishedServices published) : IDisposab
         Assert.True(Directory.EnumerateFiles(Path.Combine(_folder, "checkpoints"), "*", SearchOption.AllDirectories).Any(), "the worker wrote no checkpoint");
     }
 
-    private void Start(string program, string[] arguments, Dictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        var process = Process.Start(start)!;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _processes.Add(process);
-    }
+    private void Start(string program, string[] arguments, Dictionary<string, string?> environment) =>
+        _processes.Add(ProcessRunner.StartBackground(program, arguments, environment));
 
     private static async Task WaitForHealthAsync(string url)
     {

@@ -71,17 +71,11 @@ public sealed class PublishTests(PublishedServices published)
     {
         published.RequireSuccess();
         int port = PublishedServices.FreePort();
-        var start = new ProcessStartInfo(published.Program("coordinator"))
+        using var coordinator = ProcessRunner.StartBackground(published.Program("coordinator"), [], new Dictionary<string, string?>
         {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["Lipizzaner__Token"] = "healthcheck-test-token-0123456789";
-        using var coordinator = Process.Start(start)!;
-        coordinator.BeginOutputReadLine();
-        coordinator.BeginErrorReadLine();
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+            ["Lipizzaner__Token"] = "healthcheck-test-token-0123456789",
+        });
         try
         {
             string script = Repository.PathOf("containers", "healthcheck.sh");

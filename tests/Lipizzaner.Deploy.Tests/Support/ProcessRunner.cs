@@ -25,36 +25,8 @@ public static class ProcessRunner
         IReadOnlyDictionary<string, string?>? environment = null,
         string? standardInput = null)
     {
-        var start = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Repository.Root,
-        };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (string name in start.Environment.Keys.Where(name => name.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(name);
-        }
-
-        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
-        {
-            if (value is null)
-            {
-                start.Environment.Remove(name);
-            }
-            else
-            {
-                start.Environment[name] = value;
-            }
-        }
-
+        var start = StartInfo(fileName, arguments, workingDirectory, environment);
+        start.RedirectStandardInput = true;
         using var process = new Process { StartInfo = start };
         var output = new StringBuilder();
         var error = new StringBuilder();
@@ -83,5 +55,53 @@ public static class ProcessRunner
 
         // WaitForExitAsync returns after the output streams reached their end.
         return new ProcessResult(process.ExitCode, output.ToString(), error.ToString());
+    }
+
+    /// <summary>
+    /// Starts <paramref name="fileName"/> in the background, as <see cref="RunAsync"/> would, and discards its
+    /// output. The caller stops it (for example with <c>Kill(entireProcessTree: true)</c>) and disposes it.
+    /// </summary>
+    public static Process StartBackground(
+        string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var process = Process.Start(StartInfo(fileName, arguments, workingDirectory: null, environment))!;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static ProcessStartInfo StartInfo(
+        string fileName, IEnumerable<string> arguments, string? workingDirectory, IReadOnlyDictionary<string, string?>? environment)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Repository.Root,
+        };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (string name in start.Environment.Keys.Where(name => name.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
+        return start;
     }
 }
