@@ -98,7 +98,8 @@ public sealed class AppHostTests
         var results = await http.GetFromJsonAsync<JsonElement>(new Uri($"/runs/{run}/results", UriKind.Relative), limit.Token);
         double fid = results.GetProperty("score").GetDouble();
         Assert.Equal("fid", results.GetProperty("score_type").GetString());
-        Assert.True(double.IsFinite(fid) && fid > 0, results.ToString());
+        Assert.True(double.IsFinite(fid), results.ToString());
+        Assert.True(fid > 0, results.ToString());
         Assert.StartsWith($"s3://lipizzaner-checkpoints/{run}/cells/", results.GetProperty("mixture").GetString(), StringComparison.Ordinal);
     }
 

@@ -83,7 +83,7 @@ public sealed class LeaseLostException : CoordinatorException
 /// <remarks>
 /// Every call runs through a retry pipeline (<see cref="RetryOptions.Coordinator"/> by default), so
 /// a coordinator that restarts or is briefly unreachable does not stop the worker's cells: connection
-/// errors, timeouts and 5xx answers are retried with back-off, and each retry is logged. A lease
+/// errors, timeouts and 5xx responses are retried with back-off, and each retry is logged. A lease
 /// request whose answer was lost may be granted twice; the unused lease expires like a dead worker's.
 /// </remarks>
 public sealed partial class CoordinatorClient
@@ -214,7 +214,7 @@ public sealed partial class CoordinatorClient
         return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Sends a fresh request per attempt; a 5xx or 408 answer counts as a transient failure and is retried.</summary>
+    /// <summary>Sends a fresh request per attempt; a 5xx or 408 response counts as a transient failure and is retried.</summary>
     private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> createRequest, string call, CancellationToken cancellationToken)
     {
         var context = ResilienceContextPool.Shared.Get(call, cancellationToken);
@@ -228,7 +228,7 @@ public sealed partial class CoordinatorClient
                 {
                     var status = response.StatusCode;
                     response.Dispose();
-                    throw new HttpRequestException($"The coordinator answered {(int)status} to {call}.", null, status);
+                    throw new HttpRequestException($"The coordinator responded {(int)status} to {call}.", null, status);
                 }
 
                 return response;

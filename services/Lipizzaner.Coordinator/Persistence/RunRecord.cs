@@ -4,7 +4,7 @@ using Lipizzaner.Core.Coordination;
 namespace Lipizzaner.Coordinator.Persistence;
 
 /// <summary>
-/// Everything the coordinator knows about one run, as saved to the run store after every change and
+/// The coordinator's whole state of one run, as saved to the run store after every change and
 /// read back when the coordinator starts. The configuration is kept as submitted and parsed again.
 /// </summary>
 public sealed record RunRecord

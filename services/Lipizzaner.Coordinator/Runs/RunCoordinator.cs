@@ -98,10 +98,9 @@ public sealed class RunCoordinator
     }
 
     /// <summary>
-    /// Continues an aborted run, or a failed one, from its checkpoints: an aborted run is running
-    /// again with a fresh straggler clock, and its cells are leased to whichever workers register,
-    /// however many they are; a failed run waits for registrations again. Refused while another run
-    /// is active, and for a completed run.
+    /// Continues an aborted or failed run from its checkpoints. An aborted run runs again with a fresh
+    /// straggler clock, and its cells are leased to whichever workers register, however many. A failed
+    /// run waits for registrations again. Rejected while another run is active, and for a completed run.
     /// </summary>
     public Reply<RunView> Resume(string runId)
     {
@@ -147,7 +146,7 @@ public sealed class RunCoordinator
         }
     }
 
-    /// <summary>Every run this coordinator knows, oldest first (run ids are time-ordered).</summary>
+    /// <summary>Every run this coordinator has stored, oldest first (run ids are time-ordered).</summary>
     public IReadOnlyList<RunSummary> List()
     {
         lock (_gate)

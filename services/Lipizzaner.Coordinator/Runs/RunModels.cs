@@ -48,7 +48,7 @@ public sealed record ProgressReport(string? WorkerId, long Epoch, int Generation
 /// <summary>
 /// A cell's completion; <see cref="Score"/> is the final score of the cell's mixture in the run's
 /// <c>trainer.params.score.type</c>, null when the run's configuration disables scoring, and
-/// <see cref="Mixture"/> says where the worker stored the cell's final mixture (an <c>s3://</c> URI or a folder).
+/// <see cref="Mixture"/> is where the worker stored the cell's final mixture (an <c>s3://</c> URI or a folder).
 /// </summary>
 public sealed record CompletionReport(string? WorkerId, long Epoch, int Generation, double? Score, string? Mixture = null);
 

@@ -16,7 +16,7 @@ public enum CellLeaseState
 public sealed record CellLease(int CellIndex, string WorkerId, long Epoch, DateTimeOffset ExpiresAt);
 
 /// <summary>
-/// Everything a <see cref="LeaseTable"/> knows about one cell, for saving the table and restoring it
+/// The saved state of one cell of a <see cref="LeaseTable"/>, for storing the table and restoring it
 /// after a restart. <see cref="State"/> is the stored state: a lease past <see cref="ExpiresAt"/> is still
 /// <see cref="CellLeaseState.Leased"/> here.
 /// </summary>

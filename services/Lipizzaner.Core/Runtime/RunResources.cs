@@ -9,7 +9,7 @@ using TorchSharp;
 namespace Lipizzaner.Core.Runtime;
 
 /// <summary>
-/// What a run reads before training: the MNIST training set or, for <c>dataloader.dataset_name: image_folder</c>,
+/// The data a run reads before training: the MNIST training set or, for <c>dataloader.dataset_name: image_folder</c>,
 /// the preprocessed and oversampled images of a folder; and, when scoring is on, the model that the score
 /// type needs: the MNIST FID classifier (the cached one, trained on first use), the ResNet18 feature
 /// model, or an ONNX classifier for the Inception Score.

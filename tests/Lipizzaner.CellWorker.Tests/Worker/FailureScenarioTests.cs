@@ -17,7 +17,7 @@ namespace Lipizzaner.CellWorker.Tests.Worker;
 /// Whole distributed runs on real MNIST against failures: the coordinator as its own process keeping
 /// its runs in a private redis-server, s3rver for the checkpoints, and cell workers in this process
 /// training a 2x2 grid of small MLP GANs. Each test breaks one part mid-run and asserts that the run
-/// still ends as its policy says, with every checkpoint and no secret in any log.
+/// still ends as its policy requires, with every checkpoint and no secret in any log.
 /// </summary>
 public sealed class FailureScenarioTests(RedisServerFixture redis, S3ServerFixture s3)
     : IClassFixture<RedisServerFixture>, IClassFixture<S3ServerFixture>
@@ -54,7 +54,8 @@ public sealed class FailureScenarioTests(RedisServerFixture redis, S3ServerFixtu
         var results = await coordinator.GetAsync($"runs/{run}/results");
         Assert.Equal("fid", results.GetProperty("score_type").GetString());
         double fid = results.GetProperty("score").GetDouble();
-        Assert.True(fid > 0 && double.IsFinite(fid), $"fid {fid}");
+        Assert.True(double.IsFinite(fid), $"fid {fid}");
+        Assert.True(fid > 0, $"fid {fid}");
         string mixture = results.GetProperty("mixture").GetString()!;
         var (x, y) = (results.GetProperty("x").GetInt32(), results.GetProperty("y").GetInt32());
         Assert.Equal($"s3://{bucket}/{run}/cells/{x}-{y}/mixture/", mixture);
