@@ -120,6 +120,32 @@ public sealed class DistributedRunTests(RedisServerFixture redis, S3ServerFixtur
     }
 
     [Fact]
+    public async Task Lost_lease_response_is_not_leased_twice()
+    {
+        await EnsureMnistAsync();
+        await using var coordinator = new CoordinatorHost(leaseDuration: TimeSpan.FromSeconds(30));
+        string run = await coordinator.CreateRunAsync(RunYaml);
+        string bucket = NewBucket();
+        var logs = new CapturingLogger();
+        using var limit = new CancellationTokenSource(RunLimit);
+        var lossy = new LoseFirstLeaseResponse();
+
+        // worker-a's client loses the response to its first granted lease and retries the request.
+        var workerA = Loop(coordinator, run, "worker-a", bucket, logs, TimeSpan.FromSeconds(5), new CoordinatorClient(coordinator.CreateDefaultClient(lossy), CoordinatorHost.Token));
+        var workerB = Loop(coordinator, run, "worker-b", bucket, logs, TimeSpan.FromSeconds(5));
+        await Task.WhenAll(workerA.RunAsync(limit.Token), workerB.RunAsync(limit.Token));
+
+        var status = await coordinator.Client().GetRunAsync(run, CancellationToken.None);
+        Assert.True(status.State == "completed", $"run {status.State}: {status.Reason}{Environment.NewLine}{logs.AllText}");
+        Assert.NotNull(lossy.LostCell);
+        Assert.Equal("worker-a", status.Cells.Single(cell => cell.Cell == lossy.LostCell).WorkerId);
+        // Without the retry getting the lost lease back, that cell would wait for its lease to expire and be leased again at epoch 2.
+        var leases = logs.Entries.Where(line => line.Contains(" leased cell ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, leases.Count);
+        Assert.All(leases, line => Assert.Contains("at epoch 1", line, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Image_folder_run_scores_cells_by_kid()
     {
         string images = CopyPositiveImages(24);
@@ -205,8 +231,9 @@ public sealed class DistributedRunTests(RedisServerFixture redis, S3ServerFixtur
         await Task.WhenAll(workers);
     }
 
-    private CellWorkerLoop Loop(CoordinatorHost coordinator, string run, string workerId, string bucket, ILogger logger, TimeSpan heartbeat) =>
-        new(coordinator.Client(), run, new CellWorkerOptions
+    private CellWorkerLoop Loop(
+        CoordinatorHost coordinator, string run, string workerId, string bucket, ILogger logger, TimeSpan heartbeat, CoordinatorClient? client = null) =>
+        new(client ?? coordinator.Client(), run, new CellWorkerOptions
         {
             WorkerId = workerId,
             Capacity = 2,
@@ -244,10 +271,38 @@ public sealed class DistributedRunTests(RedisServerFixture redis, S3ServerFixtur
 
     private static string NewBucket() => "run-" + Guid.NewGuid().ToString("N")[..12];
 
+    /// <summary>Passes requests on, but drops the first granted lease's response and throws, as a connection lost on the way back would.</summary>
+    private sealed class LoseFirstLeaseResponse : DelegatingHandler
+    {
+        private int _lost;
+
+        public int? LostCell { get; private set; }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            bool leaseGranted = request.Method == HttpMethod.Post
+                && request.RequestUri!.AbsolutePath.EndsWith("/leases", StringComparison.Ordinal)
+                && response.StatusCode == System.Net.HttpStatusCode.OK;
+            if (!leaseGranted || Interlocked.Exchange(ref _lost, 1) == 1)
+            {
+                return response;
+            }
+
+            using (var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)))
+            {
+                LostCell = body.RootElement.GetProperty("cell").GetInt32();
+            }
+
+            response.Dispose();
+            throw new HttpRequestException("The lease response was lost on its way back.");
+        }
+    }
+
     /// <summary>In-memory coordinator on the system clock. It needs 4 cells of capacity, waits for every cell and tolerates 4 dead cells.</summary>
     private sealed class CoordinatorHost(TimeSpan leaseDuration) : WebApplicationFactory<Program>
     {
-        private const string Token = "tok-9d2f61c8a4be4e07b3c5";
+        public const string Token = "tok-9d2f61c8a4be4e07b3c5";
 
         public CoordinatorClient Client() => new(CreateClient(), Token);
 
